@@ -1,0 +1,99 @@
+"""straxlab: the STRAX-lab's lending desk, design teams and compliance checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, has_request_context, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from straxlab.auth.models import LOCALES
+from straxlab.config import Config
+from straxlab.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the application; tests pass a ``TestConfig``, everyone else gets the environment."""
+    config = config or Config()
+    config.check()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("STRAXLAB_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    app.config.from_mapping(config.as_flask_config(app.instance_path))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _init_database(app)
+    _init_auth(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")
+    csrf.init_app(app)
+
+    from straxlab.auth import passwords
+
+    passwords.configure(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+        memory_kib=app.config["PASSWORD_HASH_MEMORY_KIB"],
+        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+
+    from straxlab import web
+    from straxlab.admin.views import bp as admin_bp
+    from straxlab.auth.views import bp as auth_bp
+    from straxlab.home.views import bp as home_bp
+
+    web.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp)
+
+    from straxlab.cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    # Every model module is imported here so that metadata (and Alembic) sees all tables.
+    import straxlab.core.audit
+    import straxlab.core.settings  # noqa: F401
+    from straxlab.core.db import configure_sqlite_engine
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _init_auth(app: Flask) -> None:
+    import straxlab.auth.access  # noqa: F401  (registers the user loader)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def _select_locale() -> str:
+    """The user's saved choice, else the choice made before logging in, else Dutch.
+
+    The browser's Accept-Language is ignored on purpose: the lab speaks Dutch unless
+    someone asks otherwise.
+    """
+    if not has_request_context():
+        return "nl"
+    if current_user.is_authenticated and current_user.locale in LOCALES:
+        return str(current_user.locale)
+    chosen = session.get("locale")
+    return str(chosen) if chosen in LOCALES else "nl"

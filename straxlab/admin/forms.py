@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SearchField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from straxlab.auth.forms import REQUIRED, ROLE_LABELS
+from straxlab.auth.rules import Role
+
+
+def role_choices() -> list[tuple[str, object]]:
+    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    role = SelectField(_l("Role"), choices=role_choices, coerce=Role)
+    submit = SubmitField(_l("Save"))
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search by name or e-mail"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=lambda: [("", _l("All roles")), *role_choices()])
+    status = SelectField(
+        _l("Status"),
+        choices=[("", _l("All")), ("active", _l("Active")), ("inactive", _l("Deactivated"))],
+    )

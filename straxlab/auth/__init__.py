@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions, passwords and the user's language."""

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from straxlab.auth.rules import Role
+
+REQUIRED = _l("This field is required.")
+
+ROLE_LABELS = {
+    Role.TEACHER: _l("Teacher"),
+    Role.STAFF: _l("Lab staff"),
+    Role.MANAGER: _l("Manager"),
+}
+
+LANGUAGE_CHOICES = [("nl", "Nederlands"), ("en", "English")]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("At least 12 characters. A short sentence is easy to remember and hard to guess."),
+        render_kw={"autocomplete": "new-password", "minlength": 12, "maxlength": 128},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(REQUIRED), EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(REQUIRED), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    next = HiddenField()
+    submit = SubmitField(_l("Switch"))
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state (log out, deactivate)."""

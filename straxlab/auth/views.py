@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from straxlab.auth import services
+from straxlab.auth.forms import ConfirmForm, LanguageForm, LoginForm, PasswordChangeForm, ProfileForm
+from straxlab.auth.rules import is_safe_next
+from straxlab.core import clock
+from straxlab.core.errors import DomainError
+from straxlab.core.web import show_error
+from straxlab.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+# Pages a user with a temporary password may still reach.
+_OPEN_WITH_TEMPORARY_PASSWORD = {"auth.change_password", "auth.logout", "auth.language", "static"}
+
+
+@bp.before_app_request
+def force_password_change() -> ResponseReturnValue | None:
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in _OPEN_WITH_TEMPORARY_PASSWORD
+        and request.endpoint is not None
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _start_session(user: services.User) -> None:
+    """A fresh session cookie: nothing from before the login is carried over."""
+    session.clear()
+    login_user(user)
+    session["locale"] = user.locale
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data or "", form.password.data or "", now=clock.now())
+        except DomainError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            _start_session(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            target = form.next.data
+            return redirect(target if is_safe_next(target) else url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    form = ConfirmForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        services.end_all_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> ResponseReturnValue:
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, name=form.name.data or "")
+            services.set_locale(current_user, form.locale.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            session["locale"] = current_user.locale
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current.data or "", form.new.data or "", now=clock.now()
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, rename={"password": "new"})
+        else:
+            db.session.commit()
+            # Other sessions ended with the version bump; this one carries on.
+            _start_session(current_user)
+            flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def language() -> ResponseReturnValue:
+    form = LanguageForm()
+    target = request.form.get("next", "")
+    if form.validate_on_submit():
+        locale = form.locale.data or current_app.config["BABEL_DEFAULT_LOCALE"]
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            services.set_locale(current_user, locale)
+            db.session.commit()
+    return redirect(target if is_safe_next(target) else url_for("home.index"))

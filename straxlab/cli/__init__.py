@@ -1,0 +1,13 @@
+"""Command-line tools for operators: ``flask --app straxlab <command>``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from straxlab.cli.demo import demo_command
+    from straxlab.cli.users import users_group
+
+    app.cli.add_command(users_group)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,1 @@
+"""The ground floor: database base class and types, clock, domain errors, settings."""

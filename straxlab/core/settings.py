@@ -1,0 +1,115 @@
+"""Run-time settings that staff and managers change: one typed table, defaults in code.
+
+Every setting is declared once, in :data:`SPECS`, with its type, default and bounds.
+Deployment configuration (secrets, database URL) is not a setting: see ``config.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from straxlab.core import audit
+from straxlab.core.errors import InvalidRequest
+from straxlab.extensions import db
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: type
+    default: Any
+    label: Any
+    help: Any = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def parse(self, raw: Any) -> Any:
+        """Coerce ``raw`` to this setting's type, or raise ``InvalidRequest``."""
+        try:
+            if self.kind is bool:
+                value: Any = raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "on"}
+            elif self.kind is int:
+                if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                    raise ValueError(raw)
+                value = int(raw)
+            else:
+                value = self.kind(raw)
+        except (TypeError, ValueError):
+            raise InvalidRequest(_l("“%(label)s” has an invalid value.", label=self.label)) from None
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidRequest(
+                _l("“%(label)s” must be at least %(min)s.", label=self.label, min=self.minimum)
+            )
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidRequest(
+                _l("“%(label)s” must be at most %(max)s.", label=self.label, max=self.maximum)
+            )
+        if self.choices is not None and value not in self.choices:
+            raise InvalidRequest(_l("“%(label)s” has an invalid value.", label=self.label))
+        return value
+
+
+SPECS: dict[str, SettingSpec] = {}
+
+
+def define(spec: SettingSpec) -> SettingSpec:
+    """Declare a setting; each key once."""
+    if spec.key in SPECS:
+        raise ValueError(f"setting {spec.key!r} is declared twice")
+    spec.parse(spec.default)
+    SPECS[spec.key] = spec
+    return spec
+
+
+class Setting(db.Model):
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    value: so.Mapped[Any] = so.mapped_column(sa.JSON)
+    updated_at: so.Mapped[datetime]
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    def __repr__(self) -> str:
+        return f"<Setting {self.key}={self.value!r}>"
+
+
+def get(key: str) -> Any:
+    """The current value of a setting: the stored one, else the default in code."""
+    spec = SPECS[key]
+    row = db.session.get(Setting, key)
+    if row is None:
+        return spec.default
+    try:
+        return spec.parse(row.value)
+    except InvalidRequest:
+        # A value stored under older bounds must not take the application down.
+        return spec.default
+
+
+def put(key: str, raw: Any, *, actor_id: int | None, now: datetime) -> Any:
+    """Validate and store a new value, recording who changed it."""
+    spec = SPECS[key]
+    value = spec.parse(raw)
+    row = db.session.get(Setting, key)
+    old = spec.default if row is None else row.value
+    if row is None:
+        row = Setting(key=key, value=value, updated_at=now, updated_by_id=actor_id)
+        db.session.add(row)
+    else:
+        row.value, row.updated_at, row.updated_by_id = value, now, actor_id
+    audit.record(
+        "setting.changed",
+        actor_id=actor_id,
+        object_type="setting",
+        object_id=None,
+        now=now,
+        key=key,
+        old=old,
+        new=value,
+    )
+    return value

@@ -1,0 +1,1 @@
+"""The first page after login, different for each role."""

@@ -1,0 +1,112 @@
+"""Application-wide web plumbing: error pages, security headers, navigation, filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from straxlab.auth.forms import ROLE_LABELS
+from straxlab.auth.rules import Permission
+from straxlab.core.errors import DomainError
+from straxlab.extensions import db
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any
+    permission: Permission | None = None
+
+
+# The main menu in order; an item shows when the user holds its permission.
+NAVIGATION: list[NavItem] = [
+    NavItem("home.index", _l("Home")),
+    NavItem("admin.users", _l("Users"), Permission.MANAGE_USERS),
+]
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.jinja_env.filters["datetime"] = _format_instant
+    app.add_url_rule("/healthz", "healthz", _healthz)
+
+
+def _format_instant(value: datetime | None, format: str = "medium") -> str:
+    """An instant on the lab's wall clock, in the reader's language."""
+    if value is None:
+        return ""
+    return format_datetime(value, format)
+
+
+def _template_globals() -> dict[str, Any]:
+    nav = []
+    if current_user.is_authenticated:
+        nav = [item for item in NAVIGATION if item.permission is None or current_user.can(item.permission)]
+    locale = str(get_locale() or "nl")
+    return {
+        "nav_items": nav,
+        "role_label": lambda role: ROLE_LABELS[role],
+        "current_locale": locale,
+        "other_locale": "en" if locale == "nl" else "nl",
+    }
+
+
+def _render_error(status: int, *, message: str | None = None) -> ResponseReturnValue:
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if error.code is None or error.code < 400 or request.path.startswith("/static/"):
+        return error
+    if error.code == 500:
+        db.session.rollback()
+    return _render_error(error.code)
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    return _render_error(400, message=str(_l("The form had expired. Go back, reload the page and try again.")))
+
+
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    # Views catch domain errors themselves; this is the safety net that keeps them off a 500.
+    db.session.rollback()
+    return _render_error(error.status, message=str(error))
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user.is_authenticated and response.mimetype == "text/html":
+        # Pages with personal data stay out of shared caches and the back button after logout.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _healthz() -> ResponseReturnValue:
+    db.session.execute(sa.text("SELECT 1"))
+    return jsonify(status="ok")
