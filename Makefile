@@ -7,6 +7,7 @@ FLASK := $(BIN)/flask --app straxlab
 PO := $(wildcard straxlab/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 TEST_DATABASE_URL ?=
+export TEST_DATABASE_URL
 
 export STRAXLAB_ENV ?= development
 
@@ -41,7 +42,7 @@ lint: $(VENV)/.test-deps
 
 check-migrations: $(VENV)/.test-deps
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
-	  DATABASE_URL=sqlite:///$$tmp/check.sqlite $(FLASK) db upgrade >/dev/null 2>&1 && \
+	  DATABASE_URL=sqlite:///$$tmp/check.sqlite $(FLASK) db upgrade >/dev/null && \
 	  DATABASE_URL=sqlite:///$$tmp/check.sqlite $(FLASK) db check
 
 test: $(VENV)/.test-deps translations lint check-migrations

@@ -33,7 +33,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     _init_database(app)
     _init_auth(app)
-    babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")
+    babel.init_app(
+        app, locale_selector=_select_locale, default_translation_directories="translations"
+    )
     csrf.init_app(app)
 
     from straxlab.auth import passwords

@@ -95,7 +95,8 @@ class Config:
             raise ConfigError(
                 "straxlab refuses to start in production with the default or a short SECRET_KEY. "
                 "Set SECRET_KEY to a random string of at least 32 characters, for example: "
-                'export SECRET_KEY="$(python3 -c \'import secrets; print(secrets.token_hex(32))\')". '
+                'export SECRET_KEY="$(python3 -c '
+                "'import secrets; print(secrets.token_hex(32))')\". "
                 "For local development set STRAXLAB_ENV=development instead (make run does)."
             )
 

@@ -60,7 +60,11 @@ def _format_instant(value: datetime | None, format: str = "medium") -> str:
 def _template_globals() -> dict[str, Any]:
     nav = []
     if current_user.is_authenticated:
-        nav = [item for item in NAVIGATION if item.permission is None or current_user.can(item.permission)]
+        nav = [
+            item
+            for item in NAVIGATION
+            if item.permission is None or current_user.can(item.permission)
+        ]
     locale = str(get_locale() or "nl")
     return {
         "nav_items": nav,
@@ -83,7 +87,9 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
-    return _render_error(400, message=str(_l("The form had expired. Go back, reload the page and try again.")))
+    return _render_error(
+        400, message=str(_l("The form had expired. Go back, reload the page and try again."))
+    )
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:

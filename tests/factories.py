@@ -12,7 +12,7 @@ from straxlab.auth.rules import Role
 from straxlab.core import clock
 from straxlab.extensions import db
 
-DEFAULT_PASSWORD = "een lang genoeg testwachtwoord"  # noqa: S105
+DEFAULT_PASSWORD = "een lang genoeg testwachtwoord"
 _sequence = itertools.count(1)
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SearchField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from straxlab.auth.forms import REQUIRED, ROLE_LABELS
 from straxlab.auth.rules import Role
 
 
-def role_choices() -> list[tuple[str, object]]:
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 class UserForm(FlaskForm):
@@ -25,8 +26,15 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField(_l("Search by name or e-mail"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=lambda: [("", _l("All roles")), *role_choices()])
+    role = SelectField(
+        _l("Role"), choices=lambda: [SelectChoice("", _l("All roles")), *role_choices()], default=""
+    )
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All")), ("active", _l("Active")), ("inactive", _l("Deactivated"))],
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("active", _l("Active")),
+            SelectChoice("inactive", _l("Deactivated")),
+        ],
+        default="",
     )

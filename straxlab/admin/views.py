@@ -7,10 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from straxlab.admin.forms import UserFilterForm, UserForm
-from straxlab.auth.forms import ROLE_LABELS
 from straxlab.auth import services
 from straxlab.auth.access import permission_required
-from straxlab.auth.forms import ConfirmForm
+from straxlab.auth.forms import ROLE_LABELS, ConfirmForm
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import audit, clock
@@ -153,7 +152,10 @@ def deactivate(user_id: int) -> ResponseReturnValue:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(_("%(name)s has been deactivated and logged out everywhere.", name=user.name), "success")
+            flash(
+                _("%(name)s has been deactivated and logged out everywhere.", name=user.name),
+                "success",
+            )
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -182,7 +184,9 @@ def temporary_password(user_id: int) -> ResponseReturnValue:
 def _show_temporary_password(user: User, temporary: str, *, created: bool) -> ResponseReturnValue:
     # Shown once, in this response only: never flashed (the session cookie is only signed).
     response = make_response(
-        render_template("admin/temporary_password.html", user=user, temporary=temporary, created=created)
+        render_template(
+            "admin/temporary_password.html", user=user, temporary=temporary, created=created
+        )
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from straxlab.auth.rules import Role
@@ -15,7 +16,10 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
 }
 
-LANGUAGE_CHOICES = [("nl", "Nederlands"), ("en", "English")]
+LANGUAGE_CHOICES = [
+    SelectChoice("nl", "Nederlands", render_kw={"lang": "nl"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
+]
 
 
 class LoginForm(FlaskForm):
@@ -42,12 +46,17 @@ class PasswordChangeForm(FlaskForm):
     new = PasswordField(
         _l("New password"),
         validators=[DataRequired(REQUIRED)],
-        description=_l("At least 12 characters. A short sentence is easy to remember and hard to guess."),
+        description=_l(
+            "At least 12 characters. A short sentence is easy to remember and hard to guess."
+        ),
         render_kw={"autocomplete": "new-password", "minlength": 12, "maxlength": 128},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(REQUIRED), EqualTo("new", message=_l("The two new passwords differ."))],
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new", message=_l("The two new passwords differ.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))

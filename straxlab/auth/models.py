@@ -8,12 +8,12 @@ from flask_login import UserMixin
 
 from straxlab.auth.rules import Permission, Role, has_permission
 from straxlab.core.db import enum_type
-from straxlab.extensions import db
+from straxlab.extensions import Model
 
 LOCALES = ("nl", "en")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))

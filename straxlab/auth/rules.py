@@ -53,9 +53,20 @@ def common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     local = {
-        "welkom123456", "welkomwelkom", "wachtwoord12", "wachtwoord123", "wachtwoord1234",
-        "wachtwoord!!", "straxlab2026", "straxlab1234", "graafschapcollege", "zomer2026zomer",
-        "qwertyuiop12", "1234567890ab", "geheimgeheim", "docent123456",
+        "welkom123456",
+        "welkomwelkom",
+        "wachtwoord12",
+        "wachtwoord123",
+        "wachtwoord1234",
+        "wachtwoord!!",
+        "straxlab2026",
+        "straxlab1234",
+        "graafschapcollege",
+        "zomer2026zomer",
+        "qwertyuiop12",
+        "1234567890ab",
+        "geheimgeheim",
+        "docent123456",
     }
     return frozenset(FREQUENCY_LISTS["passwords"]) | frozenset(local)
 

@@ -29,7 +29,9 @@ PASSWORD_MESSAGES = {
 }
 
 
-def password_errors(password: str, *, personal: Sequence[str], current_hash: str | None = None) -> list[str]:
+def password_errors(
+    password: str, *, personal: Sequence[str], current_hash: str | None = None
+) -> list[str]:
     """Translated reasons why ``password`` may not be used (empty when it may)."""
     same = current_hash is not None and passwords.verify_password(current_hash, password)
     problems = password_problems(password, personal=personal, current_hash_matches=same)
@@ -74,7 +76,9 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     _set_password(user, new)
     user.must_change_password = False
     end_all_sessions(user)
-    audit.record("user.password_changed", actor_id=user.id, object_type="user", object_id=user.id, now=now)
+    audit.record(
+        "user.password_changed", actor_id=user.id, object_type="user", object_id=user.id, now=now
+    )
 
 
 def _set_password(user: User, new: str) -> None:
@@ -134,7 +138,9 @@ def create_user(
             db.session.add(user)
     except IntegrityError:
         # Someone created the same address between our check and this insert.
-        raise Conflict(_l("There is already an account with this e-mail address."), field="email") from None
+        raise Conflict(
+            _l("There is already an account with this e-mail address."), field="email"
+        ) from None
     audit.record(
         "user.created",
         actor_id=actor.id if actor else None,
@@ -147,7 +153,9 @@ def create_user(
     return user, temporary
 
 
-def update_user(actor: User, user: User, *, name: str, email: str, role: Role, now: datetime) -> None:
+def update_user(
+    actor: User, user: User, *, name: str, email: str, role: Role, now: datetime
+) -> None:
     """A manager corrects a user's name, e-mail address or role."""
     email = normalise_email(email)
     other = find_by_email(email)
@@ -169,15 +177,19 @@ def update_user(actor: User, user: User, *, name: str, email: str, role: Role, n
 
 
 def _active_managers() -> int:
-    query = sa.select(sa.func.count()).select_from(User).where(
-        User.role == Role.MANAGER, User.is_active.is_(True)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.role == Role.MANAGER, User.is_active.is_(True))
     )
     return db.session.scalar(query) or 0
 
 
 def _guard_last_manager(user: User) -> None:
     if user.role is Role.MANAGER and user.is_active and _active_managers() <= 1:
-        raise NotAllowed(_l("The lab needs at least one active manager; appoint another one first."))
+        raise NotAllowed(
+            _l("The lab needs at least one active manager; appoint another one first.")
+        )
 
 
 def change_role(actor: User, user: User, role: Role, *, now: datetime) -> None:
@@ -219,7 +231,9 @@ def reactivate(actor: User, user: User, *, now: datetime) -> None:
     if user.is_active:
         return
     user.is_active = True
-    audit.record("user.reactivated", actor_id=actor.id, object_type="user", object_id=user.id, now=now)
+    audit.record(
+        "user.reactivated", actor_id=actor.id, object_type="user", object_id=user.id, now=now
+    )
 
 
 def reset_to_temporary_password(actor: User, user: User, *, now: datetime) -> str:

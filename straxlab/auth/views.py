@@ -15,7 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from straxlab.auth import services
-from straxlab.auth.forms import ConfirmForm, LanguageForm, LoginForm, PasswordChangeForm, ProfileForm
+from straxlab.auth.forms import (
+    ConfirmForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
 from straxlab.auth.rules import is_safe_next
 from straxlab.core import clock
 from straxlab.core.errors import DomainError
@@ -55,7 +61,9 @@ def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data or "", form.password.data or "", now=clock.now())
+            user = services.authenticate(
+                form.email.data or "", form.password.data or "", now=clock.now()
+            )
         except DomainError as exc:
             form.form_errors.append(str(exc))
         else:
@@ -117,8 +125,10 @@ def change_password() -> ResponseReturnValue:
         else:
             db.session.commit()
             # Other sessions ended with the version bump; this one carries on.
-            _start_session(current_user)
-            flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            _start_session(current_user._get_current_object())
+            flash(
+                _("Your password has been changed. Other sessions have been logged out."), "success"
+            )
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
 

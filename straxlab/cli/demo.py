@@ -20,7 +20,7 @@ DEMO_USERS = [
     (f"docent@{DEMO_DOMAIN}", "Sanne de Vries", Role.TEACHER),
     (f"balie@{DEMO_DOMAIN}", "Joost Bakker", Role.STAFF),
     (f"manager@{DEMO_DOMAIN}", "Fatima El Amrani", Role.MANAGER),
-    (f"m.yilmaz@{DEMO_DOMAIN}", "Mehmet Yılmaz", Role.TEACHER),
+    (f"m.yilmaz@{DEMO_DOMAIN}", "Mehmet Yılmaz", Role.TEACHER),  # noqa: RUF001 (a Turkish name)
     (f"l.jansen@{DEMO_DOMAIN}", "Lotte Jansen", Role.TEACHER),
     (f"p.vandijk@{DEMO_DOMAIN}", "Pieter van Dijk", Role.TEACHER),
     (f"a.visser@{DEMO_DOMAIN}", "Anouk Visser", Role.TEACHER),
@@ -70,6 +70,8 @@ def demo_command(if_empty: bool) -> None:
         created = load_demo()
         db.session.commit()
         click.echo(f"Demo data loaded ({len(created)} new account(s)).")
+    if auth_services.find_by_email(DEMO_USERS[0][0]) is None:
+        return
     click.echo("Demo logins (password for each: " + DEMO_PASSWORD + "):")
     for email, name, role in DEMO_USERS[:3]:
         click.echo(f"  {role.value:<8} {email:<28} {name}")

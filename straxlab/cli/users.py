@@ -21,9 +21,13 @@ users_group = AppGroup("users", help="Create, list and deactivate accounts.")
 @users_group.command("create")
 @click.option("--email", required=True, help="E-mail address (the login name).")
 @click.option("--name", required=True, help="Full name as colleagues know it.")
-@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.TEACHER.value)
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default=Role.TEACHER.value
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--temporary", is_flag=True, help="Generate a temporary password to change at first login.")
+@click.option(
+    "--temporary", is_flag=True, help="Generate a temporary password to change at first login."
+)
 def create(email: str, name: str, role: str, password_stdin: bool, temporary: bool) -> None:
     """Create an account."""
     password: str | None

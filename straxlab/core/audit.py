@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from straxlab.extensions import db
+from straxlab.extensions import Model, db
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(index=True)
     # Points at the user table by name only, so the ground floor imports nothing above it.

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from straxlab.core import audit
 from straxlab.core.errors import InvalidRequest
-from straxlab.extensions import db
+from straxlab.extensions import Model, db
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class SettingSpec:
         """Coerce ``raw`` to this setting's type, or raise ``InvalidRequest``."""
         try:
             if self.kind is bool:
-                value: Any = raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "on"}
+                value: Any = (
+                    raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "on"}
+                )
             elif self.kind is int:
                 if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                     raise ValueError(raw)
@@ -42,7 +44,9 @@ class SettingSpec:
             else:
                 value = self.kind(raw)
         except (TypeError, ValueError):
-            raise InvalidRequest(_l("“%(label)s” has an invalid value.", label=self.label)) from None
+            raise InvalidRequest(
+                _l("“%(label)s” has an invalid value.", label=self.label)
+            ) from None
         if self.minimum is not None and value < self.minimum:
             raise InvalidRequest(
                 _l("“%(label)s” must be at least %(min)s.", label=self.label, min=self.minimum)
@@ -68,7 +72,7 @@ def define(spec: SettingSpec) -> SettingSpec:
     return spec
 
 
-class Setting(db.Model):
+class Setting(Model):
     key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     value: so.Mapped[Any] = so.mapped_column(sa.JSON)
     updated_at: so.Mapped[datetime]

@@ -9,7 +9,9 @@ from flask_wtf import FlaskForm
 from straxlab.core.errors import DomainError
 
 
-def show_error(form: FlaskForm, error: DomainError, *, rename: Mapping[str, str] | None = None) -> None:
+def show_error(
+    form: FlaskForm, error: DomainError, *, rename: Mapping[str, str] | None = None
+) -> None:
     """Put a domain error next to the field it concerns, or above the form."""
     field_name = (rename or {}).get(error.field or "", error.field)
     field = form._fields.get(field_name) if field_name else None

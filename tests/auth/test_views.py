@@ -36,7 +36,9 @@ def test_deactivated_user_gets_the_same_message(app, client):
     with app.app_context():
         make_user(email="gone@school.example", is_active=False)
         db.session.commit()
-    response = client.post("/login", data={"email": "gone@school.example", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/login", data={"email": "gone@school.example", "password": DEFAULT_PASSWORD}
+    )
     assert "Het e-mailadres of wachtwoord klopt niet." in response.get_data(as_text=True)
 
 
@@ -44,3 +46,225 @@ def test_login_records_last_login(app, auth):
     info = auth.login_as("staff")
     with app.app_context():
         assert db.session.get(User, info.id).last_login_at is not None
+
+
+SESSION_COOKIE = "straxlab_session"
+
+
+def _cookie(client):
+    return client.get_cookie(SESSION_COOKIE).value
+
+
+def _replay(app, cookie):
+    """A second browser that presents a copy of an old session cookie."""
+    other = app.test_client()
+    other.set_cookie(SESSION_COOKIE, cookie)
+    return other.get("/")
+
+
+def test_a_fresh_session_on_login(client, auth, app):
+    client.get("/login")
+    before = _cookie(client)
+    auth.login_as("teacher")
+    assert _cookie(client) != before
+
+
+def test_logout_ends_every_copy_of_the_session_cookie(app, client, auth):
+    auth.login_as("teacher")
+    copy = _cookie(client)
+    assert _replay(app, copy).status_code == 200
+    response = auth.logout()
+    assert response.status_code == 302 and response.location.endswith("/login")
+    replay = _replay(app, copy)
+    assert replay.status_code == 302 and "/login" in replay.location
+
+
+def test_logout_by_get_is_not_possible(client, auth):
+    auth.login_as("teacher")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, auth):
+    info = auth.login_as("teacher")
+    other = app.test_client()
+    other.post("/login", data={"email": info.email, "password": DEFAULT_PASSWORD})
+    assert other.get("/").status_code == 200
+    response = client.post(
+        "/account/password",
+        data={
+            "current": DEFAULT_PASSWORD,
+            "new": "paarse fiets op het dak 42",
+            "confirm": "paarse fiets op het dak 42",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+    assert auth.login(info.email, "paarse fiets op het dak 42").status_code == 302
+
+
+def test_password_change_errors_sit_next_to_their_fields(client, auth):
+    auth.login_as("teacher")
+    page = client.post(
+        "/account/password", data={"current": "fout wachtwoord", "new": "kort", "confirm": "kort"}
+    ).get_data(as_text=True)
+    assert 'id="current-error"' in page
+    assert "Je huidige wachtwoord klopt niet." in page
+    page = client.post(
+        "/account/password", data={"current": DEFAULT_PASSWORD, "new": "kort", "confirm": "kort"}
+    ).get_data(as_text=True)
+    assert 'id="new-error"' in page and "Gebruik minstens 12 tekens" in page
+    page = client.post(
+        "/account/password",
+        data={
+            "current": DEFAULT_PASSWORD,
+            "new": "paarse fiets op het dak 42",
+            "confirm": "anders",
+        },
+    ).get_data(as_text=True)
+    assert 'id="confirm-error"' in page and "niet gelijk" in page
+
+
+def test_deactivation_ends_the_users_sessions(app, client, auth):
+    teacher = auth.login_as("teacher")
+    teacher_cookie = _cookie(client)
+    manager_client = app.test_client()
+    with app.app_context():
+        make_user(role="manager", email="baas@school.example")
+        db.session.commit()
+    manager_client.post(
+        "/login", data={"email": "baas@school.example", "password": DEFAULT_PASSWORD}
+    )
+    assert manager_client.post(f"/admin/users/{teacher.id}/deactivate").status_code == 302
+    assert _replay(app, teacher_cookie).status_code == 302
+
+
+def test_post_without_csrf_token_is_rejected(app, client, auth):
+    info = auth.login_as("teacher")
+    response = client.post("/logout", csrf=False, data={})
+    assert response.status_code == 400
+    assert "Het formulier was verlopen" in response.get_data(as_text=True)
+    response = app.test_client().post(
+        "/login", data={"email": info.email, "password": DEFAULT_PASSWORD}, csrf=False
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")],
+)
+def test_login_follows_next_only_on_this_site(app, client, next_url, expected):
+    with app.app_context():
+        make_user(email="n@school.example")
+        db.session.commit()
+    response = client.post(
+        "/login", data={"email": "n@school.example", "password": DEFAULT_PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response.location == expected
+
+
+def test_login_redirect_carries_next(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=%2Faccount")
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/account"' in page
+
+
+def test_temporary_password_forces_a_change_first(app, client):
+    with app.app_context():
+        make_user(email="tijdelijk@school.example", must_change_password=True)
+        db.session.commit()
+    response = client.post(
+        "/login", data={"email": "tijdelijk@school.example", "password": DEFAULT_PASSWORD}
+    )
+    assert response.location == "/account/password"
+    assert client.get("/").location == "/account/password"
+    assert client.get("/admin/users").location == "/account/password"
+    client.post(
+        "/account/password",
+        data={
+            "current": DEFAULT_PASSWORD,
+            "new": "paarse fiets op het dak 42",
+            "confirm": "paarse fiets op het dak 42",
+        },
+    )
+    assert client.get("/").status_code == 200
+
+
+def test_language_switch_for_anonymous_and_remembered_for_users(app, client, auth):
+    response = client.post("/language", data={"locale": "en", "next": "/login"})
+    assert response.location == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log in to the STRAX-lab" in page
+    info = auth.login_as("teacher")
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert "Welcome," in client.get("/").get_data(as_text=True)
+    auth.logout()
+    with client.session_transaction() as sess:
+        sess.clear()
+    auth.login(info.email)
+    assert "Welcome," in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, info.id).locale == "en"
+
+
+def test_language_switch_ignores_unknown_locales_and_foreign_next(client):
+    client.post("/language", data={"locale": "de", "next": "/login"})
+    assert '<html lang="nl">' in client.get("/login").get_data(as_text=True)
+    assert (
+        client.post("/language", data={"locale": "en", "next": "https://evil.example"}).location
+        == "/"
+    )
+
+
+def test_account_page_saves_name_and_language(app, client, auth):
+    info = auth.login_as("teacher")
+    response = client.post("/account", data={"name": "Sanne van Dijk", "locale": "en"})
+    assert response.status_code == 302
+    page = client.get("/account").get_data(as_text=True)
+    assert "Sanne van Dijk" in page and "My account" in page
+    page = client.post("/account", data={"name": "", "locale": "en"}).get_data(as_text=True)
+    assert "This field is required." in page
+    with app.app_context():
+        assert db.session.get(User, info.id).name == "Sanne van Dijk"
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert (
+        "script-src" not in response.headers["Content-Security-Policy"]
+        or "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    )
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logged_in_pages_are_not_cached(client, auth):
+    auth.login_as("teacher")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_error_pages_are_translated(client, auth):
+    assert "Pagina niet gevonden" in client.get("/bestaat-niet").get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert "Page not found" in client.get("/bestaat-niet").get_data(as_text=True)
+    auth.login_as("teacher")
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_no_inline_scripts_or_styles_in_pages(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "<script" not in page
+    assert "style=" not in page

@@ -1,0 +1,104 @@
+"""Every route x every role -> the expected status. A new route without a row fails here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from straxlab.extensions import db
+from tests.factories import make_user
+
+ROLES = ("anonymous", "teacher", "staff", "manager")
+LOGIN = 302  # anonymous users are sent to the login page
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expect: dict[str, int]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def logged_in(status: int) -> dict[str, int]:
+    return {"anonymous": LOGIN, "teacher": status, "staff": status, "manager": status}
+
+
+def managers_only(status: int) -> dict[str, int]:
+    return {"anonymous": LOGIN, "teacher": 403, "staff": 403, "manager": status}
+
+
+# {target} is replaced by the id of another user created for the test.
+MATRIX: dict[str, list[Row]] = {
+    "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
+    "healthz": [Row("GET", "/healthz", everyone(200))],
+    "home.index": [Row("GET", "/", logged_in(200))],
+    "auth.login": [
+        Row("GET", "/login", {"anonymous": 200, "teacher": 302, "staff": 302, "manager": 302}),
+        Row("POST", "/login", {"anonymous": 200, "teacher": 302, "staff": 302, "manager": 302}),
+    ],
+    "auth.logout": [Row("POST", "/logout", everyone(302))],
+    "auth.language": [Row("POST", "/language", everyone(302), {"locale": "nl", "next": "/"})],
+    # Fields missing from a POST keep their stored values, so an empty POST saves and redirects.
+    "auth.account": [
+        Row("GET", "/account", logged_in(200)),
+        Row("POST", "/account", logged_in(302)),
+    ],
+    "auth.change_password": [
+        Row("GET", "/account/password", logged_in(200)),
+        Row("POST", "/account/password", logged_in(200)),
+    ],
+    "admin.users": [Row("GET", "/admin/users", managers_only(200))],
+    "admin.new_user": [
+        Row("GET", "/admin/users/new", managers_only(200)),
+        Row("POST", "/admin/users/new", managers_only(200)),
+    ],
+    "admin.user": [
+        Row("GET", "/admin/users/{target}", managers_only(200)),
+        Row("POST", "/admin/users/{target}", managers_only(302)),
+    ],
+    "admin.deactivate": [Row("POST", "/admin/users/{target}/deactivate", managers_only(302))],
+    "admin.reactivate": [Row("POST", "/admin/users/{target}/reactivate", managers_only(302))],
+    "admin.temporary_password": [
+        Row("POST", "/admin/users/{target}/temporary-password", managers_only(200))
+    ],
+}
+
+CASES = [
+    pytest.param(endpoint, row, role, id=f"{row.method} {row.path} as {role}")
+    for endpoint, rows in MATRIX.items()
+    for row in rows
+    for role in ROLES
+]
+
+
+def test_every_route_has_a_row(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(endpoint, row.method) for endpoint, rows in MATRIX.items() for row in rows}
+    assert routes - covered == set(), "routes without an authorisation row"
+    assert covered - routes == set(), "rows for routes that no longer exist"
+
+
+@pytest.mark.parametrize(("endpoint", "row", "role"), CASES)
+def test_authorisation(app, client, auth, endpoint, row, role):
+    with app.app_context():
+        target = make_user(email="doelwit@school.example")
+        # A second manager, so that guards for "the last manager" do not mask access rules.
+        make_user(role="manager", email="reserve-manager@school.example")
+        db.session.commit()
+        target_id = target.id
+    if role != "anonymous":
+        auth.login_as(role)
+    path = row.path.format(target=target_id)
+    response = client.get(path) if row.method == "GET" else client.post(path, data=dict(row.data))
+    response.close()
+    assert response.status_code == row.expect[role], f"{endpoint}: {row.method} {path} as {role}"
