@@ -268,3 +268,35 @@ def test_no_inline_scripts_or_styles_in_pages(client):
     page = client.get("/login").get_data(as_text=True)
     assert "<script" not in page
     assert "style=" not in page
+
+
+def test_unexpected_errors_get_a_translated_500_page(migrated_url):
+    from straxlab import create_app
+    from straxlab.config import TestConfig
+
+    app = create_app(TestConfig(migrated_url))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/kapot")
+    def broken():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/kapot")
+    assert response.status_code == 500
+    assert "Er ging bij ons iets mis" in response.get_data(as_text=True)
+
+
+def test_domain_errors_that_escape_a_view_are_not_a_500(migrated_url):
+    from straxlab import create_app
+    from straxlab.config import TestConfig
+    from straxlab.core.errors import Conflict
+
+    app = create_app(TestConfig(migrated_url))
+
+    @app.route("/botsing")
+    def clash():
+        raise Conflict("Dit exemplaar is al gereserveerd.")
+
+    response = app.test_client().get("/botsing")
+    assert response.status_code == 409
+    assert "Dit exemplaar is al gereserveerd." in response.get_data(as_text=True)
