@@ -26,7 +26,7 @@ class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(REQUIRED), Length(max=254)],
-        render_kw={"autocomplete": "username", "autofocus": True},
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),

@@ -38,7 +38,9 @@ expect.set_options(timeout=TIMEOUT_MS)
 def live_server(app: Flask) -> Iterator[str]:
     """The app on a free loopback port, in a background thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -221,3 +221,16 @@ def test_log_in_with_the_keyboard_only(page: Page, make_account: MakeAccount) ->
     page.keyboard.press("Enter")
 
     expect_home(page, account)
+
+
+def test_the_demo_logins_printed_by_make_run_work(page: Page, runner) -> None:
+    from straxlab.cli.demo import DEMO_PASSWORD, DEMO_USERS
+
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    for email, name, _role in DEMO_USERS[:3]:
+        assert email in result.output
+        log_in(page, email, DEMO_PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Welkom, {name}")
+        page.get_by_role("button", name="Uitloggen").click()
+        expect_login_page(page)
