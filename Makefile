@@ -56,7 +56,7 @@ browser-test: $(VENV)/.test-deps translations
 	$(BIN)/pytest -m browser
 
 messages: $(VENV)/.test-deps
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --ignore-dirs=".* __pycache__" \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output --ignore-dirs=".* __pycache__" \
 	  --project straxlab --copyright-holder "STRAX-lab" -o straxlab/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i straxlab/translations/messages.pot -d straxlab/translations
 

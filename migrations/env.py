@@ -37,27 +37,30 @@ def run_migrations_online() -> None:
 
     with db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
         if sqlite:
             # Batch migrations rebuild tables; with foreign keys on, dropping the old copy
             # would cascade. The pragma only works outside a transaction, so it is set on the
-            # driver connection before SQLAlchemy begins one.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        context.configure(
-            connection=connection,
-            target_metadata=db.metadata,
-            render_as_batch=True,
-            compare_type=True,
-            user_module_prefix="straxlab.core.db.",
-            process_revision_directives=process_revision_directives,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+            # driver connection before SQLAlchemy begins one, and set back after it ends.
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=db.metadata,
+                render_as_batch=True,
+                compare_type=True,
+                user_module_prefix="straxlab.core.db.",
+                process_revision_directives=process_revision_directives,
+            )
+            with connection.begin():
+                context.run_migrations()
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"foreign key violations after migration: {problems}")
+        finally:
             if sqlite:
-                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if problems:
-                    raise RuntimeError(f"foreign key violations after migration: {problems}")
-        if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

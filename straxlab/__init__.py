@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, has_request_context, session
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+if TYPE_CHECKING:
+    from flask import Flask
 
-from straxlab.auth.models import LOCALES
-from straxlab.config import Config
-from straxlab.extensions import babel, csrf, db, login_manager, migrate
+    from straxlab.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the application; tests pass a ``TestConfig``, everyone else gets the environment."""
+    # Imports live here so that importing a pure module (a rules.py) loads no Flask at all.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from straxlab.config import Config
+    from straxlab.core.web import BoundedIntConverter
+    from straxlab.extensions import babel, csrf, limiter
+
     config = config or Config()
     config.check()
     app = Flask(
@@ -30,6 +36,10 @@ def create_app(config: Config | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    # Ids beyond the database's integer range are a 404, not an overflow in the driver.
+    app.url_map.converters["int"] = BoundedIntConverter
+    if proxies := app.config["TRUSTED_PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
     _init_database(app)
     _init_auth(app)
@@ -37,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
         app, locale_selector=_select_locale, default_translation_directories="translations"
     )
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from straxlab.auth import passwords
 
@@ -49,24 +60,24 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab import web
     from straxlab.admin.views import bp as admin_bp
     from straxlab.auth.views import bp as auth_bp
+    from straxlab.cli import register as register_cli
     from straxlab.home.views import bp as home_bp
 
     web.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
-
-    from straxlab.cli import register as register_cli
-
     register_cli(app)
     return app
 
 
 def _init_database(app: Flask) -> None:
     # Every model module is imported here so that metadata (and Alembic) sees all tables.
+    import straxlab.auth.models
     import straxlab.core.audit
     import straxlab.core.settings  # noqa: F401
     from straxlab.core.db import configure_sqlite_engine
+    from straxlab.extensions import db, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
@@ -78,7 +89,10 @@ def _init_database(app: Flask) -> None:
 
 
 def _init_auth(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     import straxlab.auth.access  # noqa: F401  (registers the user loader)
+    from straxlab.extensions import login_manager
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -93,9 +107,14 @@ def _select_locale() -> str:
     The browser's Accept-Language is ignored on purpose: the lab speaks Dutch unless
     someone asks otherwise.
     """
+    from flask import has_request_context, session
+    from flask_login import current_user
+
+    from straxlab.config import LANGUAGES
+
     if not has_request_context():
-        return "nl"
-    if current_user.is_authenticated and current_user.locale in LOCALES:
+        return LANGUAGES[0]
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
     chosen = session.get("locale")
-    return str(chosen) if chosen in LOCALES else "nl"
+    return str(chosen) if chosen in LANGUAGES else LANGUAGES[0]

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105
 DEVELOPMENT_ENVIRONMENTS = {"development", "test"}
+# The interface languages, the default first.
+LANGUAGES = ("nl", "en")
 
 
 class ConfigError(RuntimeError):
@@ -62,9 +65,20 @@ class Config:
         self.PASSWORD_HASH_MEMORY_KIB = _int("PASSWORD_HASH_MEMORY_KIB", 65536)
         self.PASSWORD_HASH_PARALLELISM = _int("PASSWORD_HASH_PARALLELISM", 4)
 
-        self.BABEL_DEFAULT_LOCALE = "nl"
+        self.BABEL_DEFAULT_LOCALE = LANGUAGES[0]
         self.BABEL_DEFAULT_TIMEZONE = self.LAB_TIMEZONE
-        self.LANGUAGES = ("nl", "en")
+
+        # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0: none).
+        self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+        # Login throttling; counters must be shared by all workers in production (redis://...).
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
+            "LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        )
+        self.LOGIN_LIMIT_PER_ADDRESS = os.environ.get(
+            "LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"
+        )
 
         self.SESSION_COOKIE_NAME = "straxlab_session"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -88,7 +102,14 @@ class Config:
         return "sqlite:///" + str(Path(instance_path) / "straxlab.sqlite")
 
     def check(self) -> None:
-        """Refuse an unsafe production configuration with a message that says what to set."""
+        """Refuse an unsafe or broken configuration with a message that says what to set."""
+        try:
+            ZoneInfo(self.LAB_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"LAB_TIMEZONE={self.LAB_TIMEZONE!r} is not a time zone; use a name such as "
+                "Europe/Amsterdam."
+            ) from None
         if self.STRAXLAB_ENV in DEVELOPMENT_ENVIRONMENTS:
             return
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:

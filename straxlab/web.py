@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_bytes)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
@@ -48,6 +49,25 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.jinja_env.filters["datetime"] = _format_instant
     app.add_url_rule("/healthz", "healthz", _healthz)
+
+
+def _refuse_nul_bytes() -> None:
+    """No text column accepts a NUL character (PostgreSQL raises): refuse it at the door."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)
+
+
+def _return_path() -> str:
+    """Where the language switch sends the user back to: this page, if it can be shown by GET."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        return "/"
+    return request.path
 
 
 def _format_instant(value: datetime | None, format: str = "medium") -> str:
@@ -69,13 +89,17 @@ def _template_globals() -> dict[str, Any]:
     return {
         "nav_items": nav,
         "role_label": lambda role: ROLE_LABELS[role],
+        "return_path": _return_path,
         "current_locale": locale,
         "other_locale": "en" if locale == "nl" else "nl",
     }
 
 
-def _render_error(status: int, *, message: str | None = None) -> ResponseReturnValue:
-    return render_template("errors/error.html", status=status, message=message), status
+def _render_error(
+    status: int, *, message: str | None = None, headers: dict[str, str] | None = None
+) -> ResponseReturnValue:
+    page = render_template("errors/error.html", status=status, message=message)
+    return page, status, headers or {}
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
@@ -83,7 +107,9 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         return error
     if error.code == 500:
         db.session.rollback()
-    return _render_error(error.code)
+    # Keep what the client needs from the error (Allow on 405, Retry-After on 429).
+    kept = {k: v for k, v in error.get_headers() if k in {"Allow", "Retry-After"}}
+    return _render_error(error.code, headers=kept)
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -105,6 +131,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if current_user.is_authenticated and response.mimetype == "text/html":

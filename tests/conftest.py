@@ -84,6 +84,26 @@ def app(migrated_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_factory(migrated_url: str) -> Iterator[Any]:
+    """Builds extra apps on the test database with changed settings; disposes their engines."""
+    built: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        config = TestConfig(migrated_url)
+        for key, value in settings.items():
+            setattr(config, key, value)
+        extra = create_app(config)
+        extra.test_client_class = Client
+        built.append(extra)
+        return extra
+
+    yield build
+    for extra in built:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app_ctx(app: Flask) -> Iterator[Flask]:
     """An application context, for service tests that use ``db.session`` directly."""
     with app.app_context():

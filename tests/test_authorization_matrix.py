@@ -102,3 +102,23 @@ def test_authorisation(app, client, auth, endpoint, row, role):
     response = client.get(path) if row.method == "GET" else client.post(path, data=dict(row.data))
     response.close()
     assert response.status_code == row.expect[role], f"{endpoint}: {row.method} {path} as {role}"
+
+
+POST_ROWS = [
+    pytest.param(row, id=f"POST {row.path}")
+    for rows in MATRIX.values()
+    for row in rows
+    if row.method == "POST"
+]
+
+
+@pytest.mark.parametrize("row", POST_ROWS)
+def test_every_post_needs_a_csrf_token(app, client, auth, row):
+    with app.app_context():
+        target = make_user(email="doelwit@school.example")
+        make_user(role="manager", email="reserve-manager@school.example")
+        db.session.commit()
+        target_id = target.id
+    auth.login_as("manager")
+    response = client.post(row.path.format(target=target_id), data=dict(row.data), csrf=False)
+    assert response.status_code == 400

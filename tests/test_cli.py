@@ -69,7 +69,9 @@ def test_users_list_and_deactivate(app, runner):
         in runner.invoke(args=["users", "list", "--all"]).output
     )
     with app.app_context():
-        assert db.session.scalar(sa.select(AuditEvent.action)) == "user.deactivated"
+        event = db.session.scalar(sa.select(AuditEvent))
+        assert event.action == "user.deactivated"
+        assert event.details["via"].startswith("cli")
     assert runner.invoke(args=["users", "deactivate", "niemand@school.example"]).exit_code != 0
 
 
@@ -112,3 +114,14 @@ def test_demo_if_empty_skips_a_database_with_data(app, runner):
         db.session.commit()
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0 and "not loaded" in result.output
+
+
+def test_users_create_refuses_both_password_options(runner):
+    result = runner.invoke(
+        args=[
+            *("users", "create", "--email", "x@school.example", "--name", "X"),
+            *("--temporary", "--password-stdin"),
+        ],
+        input="paarse fiets op het dak 42\n",
+    )
+    assert result.exit_code != 0 and "not both" in result.output

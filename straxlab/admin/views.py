@@ -14,7 +14,7 @@ from straxlab.auth.models import User
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import audit, clock
 from straxlab.core.errors import DomainError
-from straxlab.core.web import show_error
+from straxlab.core.web import page_number, show_error
 from straxlab.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -40,7 +40,7 @@ def users() -> ResponseReturnValue:
             query = query.where(User.role == Role(filters.role.data))
         if filters.status.data:
             query = query.where(User.is_active.is_(filters.status.data == "active"))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/users.html", page=page, filters=filters)
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from straxlab.auth.rules import Role
+from straxlab.core.forms import Form
 
 REQUIRED = _l("This field is required.")
 
@@ -22,7 +22,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(REQUIRED), Length(max=254)],
@@ -37,7 +37,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(REQUIRED)],
@@ -62,7 +62,7 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(REQUIRED), Length(max=120)],
@@ -72,11 +72,11 @@ class ProfileForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     next = HiddenField()
     submit = SubmitField(_l("Switch"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A form with only the CSRF token, for buttons that change state (log out, deactivate)."""

@@ -10,8 +10,6 @@ from straxlab.auth.rules import Permission, Role, has_permission
 from straxlab.core.db import enum_type
 from straxlab.extensions import Model
 
-LOCALES = ("nl", "en")
-
 
 class User(UserMixin, Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from straxlab.auth import passwords
-from straxlab.auth.models import LOCALES, User
+from straxlab.auth.models import User
 from straxlab.auth.rules import PasswordProblem, Role, password_problems
+from straxlab.config import LANGUAGES
 from straxlab.core import audit
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.extensions import db
@@ -89,7 +90,7 @@ def _set_password(user: User, new: str) -> None:
 
 
 def set_locale(user: User, locale: str) -> None:
-    if locale not in LOCALES:
+    if locale not in LANGUAGES:
         raise InvalidRequest(_l("This language is not available."))
     user.locale = locale
 
@@ -116,6 +117,7 @@ def create_user(
     now: datetime,
     password: str | None = None,
     locale: str = "nl",
+    via: str | None = None,
 ) -> tuple[User, str | None]:
     """Create an account; without ``password`` it gets a temporary one, returned once."""
     email = normalise_email(email)
@@ -149,8 +151,14 @@ def create_user(
         now=now,
         email=email,
         role=role.value,
+        **_origin(via),
     )
     return user, temporary
+
+
+def _origin(via: str | None) -> dict[str, str]:
+    """Audit details for changes made outside the web interface (``via="cli:<os user>"``)."""
+    return {"via": via} if via else {}
 
 
 def update_user(
@@ -210,7 +218,7 @@ def change_role(actor: User, user: User, role: Role, *, now: datetime) -> None:
     end_all_sessions(user)
 
 
-def deactivate(actor: User | None, user: User, *, now: datetime) -> None:
+def deactivate(actor: User | None, user: User, *, now: datetime, via: str | None = None) -> None:
     if not user.is_active:
         return
     if actor is not None and actor.id == user.id:
@@ -224,6 +232,7 @@ def deactivate(actor: User | None, user: User, *, now: datetime) -> None:
         object_type="user",
         object_id=user.id,
         now=now,
+        **_origin(via),
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -26,7 +27,7 @@ from straxlab.auth.rules import is_safe_next
 from straxlab.core import clock
 from straxlab.core.errors import DomainError
 from straxlab.core.web import show_error
-from straxlab.extensions import db
+from straxlab.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -54,7 +55,27 @@ def _start_session(user: services.User) -> None:
     session.permanent = True
 
 
+def _login_failed(response: Response) -> bool:
+    # A successful login redirects; only failures use up the allowance.
+    return response.status_code != 302
+
+
+def _login_account() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_login_account,
+    deduct_when=_login_failed,
+)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -18,6 +19,14 @@ from straxlab.extensions import db
 users_group = AppGroup("users", help="Create, list and deactivate accounts.")
 
 
+def cli_origin() -> str:
+    """Who made a change from the command line, for the audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 @users_group.command("create")
 @click.option("--email", required=True, help="E-mail address (the login name).")
 @click.option("--name", required=True, help="Full name as colleagues know it.")
@@ -30,6 +39,8 @@ users_group = AppGroup("users", help="Create, list and deactivate accounts.")
 )
 def create(email: str, name: str, role: str, password_stdin: bool, temporary: bool) -> None:
     """Create an account."""
+    if temporary and password_stdin:
+        raise click.UsageError("Use either --temporary or --password-stdin, not both.")
     password: str | None
     if temporary:
         password = None
@@ -39,7 +50,13 @@ def create(email: str, name: str, role: str, password_stdin: bool, temporary: bo
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user, generated = services.create_user(
-            actor=None, email=email, name=name, role=Role(role), password=password, now=clock.now()
+            actor=None,
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            now=clock.now(),
+            via=cli_origin(),
         )
     except DomainError as exc:
         db.session.rollback()
@@ -70,7 +87,7 @@ def deactivate(email: str) -> None:
     if user is None:
         raise click.ClickException(f"No account with e-mail address {email}.")
     try:
-        services.deactivate(None, user, now=clock.now())
+        services.deactivate(None, user, now=clock.now(), via=cli_origin())
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 
 from straxlab.core.errors import DomainError
+
+# PostgreSQL's integer; SQLite's is wider, but ids never get near either.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 10_000
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that refuses numbers the database cannot hold (a 404, not a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def page_number() -> int:
+    """The ``page`` query parameter as a sane page number (1 when absent or invalid)."""
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)
 
 
 def show_error(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from straxlab.auth.models import User
@@ -120,3 +121,24 @@ def test_user_list_filters_and_paginates(app, client, auth):
 def test_unknown_user_is_404(client, auth):
     auth.login_as("manager")
     assert client.get("/admin/users/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users/2147483648", "/admin/users/99999999999999999999999", "/admin/users/-1"],
+)
+def test_ids_beyond_the_database_range_are_404(client, auth, path):
+    auth.login_as("manager")
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "4611686018427387904", "-5", "abc", "0"])
+def test_odd_page_numbers_are_not_errors(client, auth, page):
+    auth.login_as("manager")
+    assert client.get(f"/admin/users?page={page}").status_code == 200
+
+
+def test_a_page_past_the_end_says_so(client, auth):
+    auth.login_as("manager")
+    page = client.get("/admin/users?page=5").get_data(as_text=True)
+    assert "voorbij het einde van de lijst" in page

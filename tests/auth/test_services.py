@@ -18,17 +18,29 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-def test_production_hashing_meets_the_owasp_argon2id_floor():
-    config = Config()
-    # OWASP: argon2id with at least 19 MiB memory and 2 iterations (or 46 MiB and 1).
-    assert config.PASSWORD_HASH_MEMORY_KIB >= 19 * 1024
-    assert config.PASSWORD_HASH_TIME_COST >= 2
-    hasher = PasswordHasher(
-        time_cost=config.PASSWORD_HASH_TIME_COST,
-        memory_cost=config.PASSWORD_HASH_MEMORY_KIB,
-        parallelism=config.PASSWORD_HASH_PARALLELISM,
-    )
-    assert hasher.hash("x" * 12).startswith("$argon2id$")
+def test_production_hashing_meets_the_owasp_argon2id_floor(monkeypatch, tmp_path):
+    from straxlab import create_app
+
+    monkeypatch.setenv("STRAXLAB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/prod.sqlite")
+    for name in (
+        "PASSWORD_HASH_TIME_COST",
+        "PASSWORD_HASH_MEMORY_KIB",
+        "PASSWORD_HASH_PARALLELISM",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(Config())
+    try:
+        used = passwords.parameters()
+        # OWASP: argon2id with at least 19 MiB of memory and 2 iterations.
+        assert used["memory_kib"] >= 19 * 1024
+        assert used["time_cost"] >= 2
+        assert passwords.hash_password("x" * 12).startswith("$argon2id$")
+    finally:
+        passwords.configure(time_cost=1, memory_kib=8, parallelism=1)
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_authenticate_normalises_the_email(app_ctx):

@@ -64,9 +64,13 @@ def _replay(app, cookie):
 
 def test_a_fresh_session_on_login(client, auth, app):
     client.get("/login")
-    before = _cookie(client)
+    with client.session_transaction() as sess:
+        sess["planted_before_login"] = "x"
+        token_before = sess["csrf_token"]
     auth.login_as("teacher")
-    assert _cookie(client) != before
+    with client.session_transaction() as sess:
+        assert "planted_before_login" not in sess
+        assert sess.get("csrf_token") != token_before
 
 
 def test_logout_ends_every_copy_of_the_session_cookie(app, client, auth):
@@ -136,6 +140,7 @@ def test_deactivation_ends_the_users_sessions(app, client, auth):
     manager_client.post(
         "/login", data={"email": "baas@school.example", "password": DEFAULT_PASSWORD}
     )
+    assert _replay(app, teacher_cookie).status_code == 200
     assert manager_client.post(f"/admin/users/{teacher.id}/deactivate").status_code == 302
     assert _replay(app, teacher_cookie).status_code == 302
 
@@ -144,7 +149,7 @@ def test_post_without_csrf_token_is_rejected(app, client, auth):
     info = auth.login_as("teacher")
     response = client.post("/logout", csrf=False, data={})
     assert response.status_code == 400
-    assert "Het formulier was verlopen" in response.get_data(as_text=True)
+    assert "Het formulier is verlopen" in response.get_data(as_text=True)
     response = app.test_client().post(
         "/login", data={"email": info.email, "password": DEFAULT_PASSWORD}, csrf=False
     )
@@ -235,11 +240,10 @@ def test_account_page_saves_name_and_language(app, client, auth):
 
 def test_security_headers(client):
     response = client.get("/login")
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    assert (
-        "script-src" not in response.headers["Content-Security-Policy"]
-        or "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
-    )
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "Strict-Transport-Security" not in response.headers
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     cookie = response.headers.get("Set-Cookie", "")
@@ -270,11 +274,8 @@ def test_no_inline_scripts_or_styles_in_pages(client):
     assert "style=" not in page
 
 
-def test_unexpected_errors_get_a_translated_500_page(migrated_url):
-    from straxlab import create_app
-    from straxlab.config import TestConfig
-
-    app = create_app(TestConfig(migrated_url))
+def test_unexpected_errors_get_a_translated_500_page(app_factory):
+    app = app_factory()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.route("/kapot")
@@ -286,12 +287,10 @@ def test_unexpected_errors_get_a_translated_500_page(migrated_url):
     assert "Er ging bij ons iets mis" in response.get_data(as_text=True)
 
 
-def test_domain_errors_that_escape_a_view_are_not_a_500(migrated_url):
-    from straxlab import create_app
-    from straxlab.config import TestConfig
+def test_domain_errors_that_escape_a_view_are_not_a_500(app_factory):
     from straxlab.core.errors import Conflict
 
-    app = create_app(TestConfig(migrated_url))
+    app = app_factory()
 
     @app.route("/botsing")
     def clash():
@@ -300,3 +299,103 @@ def test_domain_errors_that_escape_a_view_are_not_a_500(migrated_url):
     response = app.test_client().get("/botsing")
     assert response.status_code == 409
     assert "Dit exemplaar is al gereserveerd." in response.get_data(as_text=True)
+
+
+def test_hsts_behind_a_trusted_tls_proxy(app_factory):
+    app = app_factory(TRUSTED_PROXY_COUNT=1)
+    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(client):
+    response = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("POST", "/login", {"email": "m\x00@x.nl", "password": "wachtwoord"}),
+        ("POST", "/login", {"email": "m@x.nl", "password": "wacht\x00woord"}),
+        ("GET", "/login?next=%00", None),
+    ],
+)
+def test_nul_bytes_are_a_400_not_a_500(client, method, path, data):
+    response = client.post(path, data=data) if method == "POST" else client.get(path)
+    assert response.status_code == 400
+
+
+def test_nul_bytes_in_logged_in_forms(client, auth):
+    auth.login_as("manager")
+    assert client.get("/admin/users?q=a%00b").status_code == 400
+    assert client.post("/account", data={"name": "Ik\x00", "locale": "nl"}).status_code == 400
+
+
+def test_405_keeps_the_allow_header(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+def test_wtforms_own_messages_come_from_the_dutch_catalogue(client, auth):
+    auth.login_as("teacher")
+    page = client.post("/account", data={"name": "x" * 121, "locale": "nl"}).get_data(as_text=True)
+    assert "Gebruik hooguit 120 tekens." in page
+    page = client.post("/account", data={"name": "Ik", "locale": "fr"}).get_data(as_text=True)
+    assert "Kies een van de mogelijkheden uit de lijst." in page
+
+
+def test_language_switch_returns_to_a_page_that_can_be_shown(app):
+    from straxlab.web import _return_path
+
+    with app.test_request_context("/admin/users?q=jan"):
+        assert _return_path() == "/admin/users?q=jan"
+    with app.test_request_context("/login", method="POST"):
+        assert _return_path() == "/login"
+    with app.test_request_context("/logout", method="POST"):
+        assert _return_path() == "/"
+
+
+def _fail_login(client, email, n):
+    return [
+        client.post("/login", data={"email": email, "password": "fout wachtwoord"}).status_code
+        for _ in range(n)
+    ]
+
+
+def test_failed_logins_are_throttled_per_account(app, client, auth):
+    with app.app_context():
+        make_user(email="doelwit@school.example")
+        db.session.commit()
+    assert _fail_login(client, "doelwit@school.example", 10) == [200] * 10
+    response = client.post(
+        "/login", data={"email": "doelwit@school.example", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Te veel pogingen" in response.get_data(as_text=True)
+    assert "Retry-After" in response.headers
+    # Another account from the same address is not affected.
+    auth.login_as("teacher")
+
+
+def test_successful_logins_are_not_counted(app, client, auth):
+    info = auth.login_as("teacher")
+    for _ in range(12):
+        auth.logout()
+        assert auth.login(info.email).status_code == 302
+
+
+def test_login_throttling_with_shared_redis_storage(app_factory):
+    import os
+    import uuid
+
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("set TEST_REDIS_URL to test shared (multi-worker) rate limit storage")
+    settings = {"RATELIMIT_STORAGE_URI": redis_url, "LOGIN_LIMIT_PER_ACCOUNT": "3/15minutes"}
+    email = f"redis-{uuid.uuid4().hex}@school.example"
+    # Two app instances stand for two workers: they share the counter through Redis.
+    first = app_factory(**settings).test_client()
+    second = app_factory(**settings).test_client()
+    codes = _fail_login(first, email, 2) + _fail_login(second, email, 2)
+    assert codes == [200, 200, 200, 429]

@@ -61,3 +61,10 @@ def test_lab_timezone_comes_from_the_environment(monkeypatch):
     config = Config()
     assert config.LAB_TIMEZONE == "Europe/Brussels"
     assert config.BABEL_DEFAULT_TIMEZONE == "Europe/Brussels"
+
+
+def test_an_unknown_lab_timezone_is_refused_at_start(monkeypatch):
+    monkeypatch.setenv("STRAXLAB_ENV", "development")
+    monkeypatch.setenv("LAB_TIMEZONE", "Europe/Doetinchem")
+    with pytest.raises(ConfigError, match="LAB_TIMEZONE"):
+        Config().check()

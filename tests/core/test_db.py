@@ -127,3 +127,15 @@ def test_sqlite_requests_begin_by_method(app, method, immediate):
         db.session.execute(sa.text("SELECT 1"))
         assert _can_write_from_elsewhere() is not immediate
         db.session.rollback()
+
+
+def test_foreign_keys_stay_on_after_migrating(app_ctx):
+    from alembic import command
+
+    config = app_ctx.extensions["migrate"].migrate.get_config()
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    connection = db.session.connection()
+    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -1,0 +1,61 @@
+"""The base form: WTForms' own messages are translated from straxlab's catalogue too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_translations, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+
+class _CatalogueTranslations:
+    """WTForms asks its ``Meta`` for gettext/ngettext; answer from the app's catalogue."""
+
+    def gettext(self, string: str) -> str:
+        return str(get_translations().ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(get_translations().ungettext(singular, plural, n))
+
+
+class Form(FlaskForm):
+    class Meta:
+        def get_translations(self, form: Any) -> _CatalogueTranslations:
+            return _CatalogueTranslations()
+
+
+# WTForms' built-in messages that straxlab forms can show; listed so that extraction puts
+# them in the catalogue (and tests/test_i18n.py demands their translation).
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid date value."),
+    _l("Not a valid time value."),
+    _l("Not a valid datetime value."),
+    _l("Invalid email address."),
+    _l("Invalid URL."),
+    _l("Field must be equal to %(other_name)s."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    lazy_ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    ),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    ),
+    lazy_ngettext(
+        "Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.",
+        1,
+    ),
+)
