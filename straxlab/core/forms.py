@@ -19,7 +19,8 @@ class _CatalogueTranslations:
         return str(get_translations().ungettext(singular, plural, n))
 
 
-class Form(FlaskForm):
+# flask_wtf ships no type hints, so mypy sees FlaskForm as Any.
+class Form(FlaskForm):  # type: ignore[misc]
     class Meta:
         def get_translations(self, form: Any) -> _CatalogueTranslations:
             return _CatalogueTranslations()
