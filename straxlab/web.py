@@ -70,6 +70,11 @@ def _return_path() -> str:
     return request.path
 
 
+def _error_prefix(form: Any) -> str:
+    """"Error: " before a page title while its form shows errors (announced first by readers)."""
+    return str(_l("Error:")) + " " if form.errors or form.form_errors else ""
+
+
 def _format_instant(value: datetime | None, format: str = "medium") -> str:
     """An instant on the lab's wall clock, in the reader's language."""
     if value is None:
@@ -90,6 +95,7 @@ def _template_globals() -> dict[str, Any]:
         "nav_items": nav,
         "role_label": lambda role: ROLE_LABELS[role],
         "return_path": _return_path,
+        "error_prefix": _error_prefix,
         "current_locale": locale,
         "other_locale": "en" if locale == "nl" else "nl",
     }

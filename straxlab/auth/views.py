@@ -25,6 +25,7 @@ from straxlab.auth.forms import (
 )
 from straxlab.auth.rules import is_safe_next
 from straxlab.core import clock
+from straxlab.core.db import begin_as_read
 from straxlab.core.errors import DomainError
 from straxlab.core.web import show_error
 from straxlab.extensions import db, limiter
@@ -81,13 +82,16 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        password = form.password.data or ""
+        # Check the password (slow by design) in a read transaction, then write briefly.
+        begin_as_read(db.session)
         try:
-            user = services.authenticate(
-                form.email.data or "", form.password.data or "", now=clock.now()
-            )
+            user = services.check_credentials(form.email.data or "", password)
         except DomainError as exc:
             form.form_errors.append(str(exc))
         else:
+            db.session.commit()
+            services.record_login(user, password, now=clock.now())
             db.session.commit()
             _start_session(user)
             if user.must_change_password:

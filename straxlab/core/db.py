@@ -73,6 +73,8 @@ def configure_sqlite_engine(engine: sa.Engine, *, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's lower() only knows ASCII; searching "ünal" must find "Ünal" as on PostgreSQL.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
@@ -80,6 +82,21 @@ def configure_sqlite_engine(engine: sa.Engine, *, busy_timeout_ms: int) -> None:
         if immediate is None:
             immediate = not wants_read_only()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_as_read(session: so.Session) -> None:
+    """Begin the session's transaction as a read, whatever the request method.
+
+    For a slow step (password hashing) before a short write: on SQLite the write lock is
+    then not held during the slow step. Must come before the first statement; end the
+    read with a commit before writing, so the write starts its own immediate transaction.
+    No effect on PostgreSQL.
+    """
+    session.connection(execution_options={"sqlite_immediate": False})
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def wants_read_only() -> bool:

@@ -142,3 +142,12 @@ def test_a_page_past_the_end_says_so(client, auth):
     auth.login_as("manager")
     page = client.get("/admin/users?page=5").get_data(as_text=True)
     assert "voorbij het einde van de lijst" in page
+
+
+def test_search_ignores_case_beyond_ascii(app, client, auth):
+    auth.login_as("manager")
+    with app.app_context():
+        make_user(name="Ünal Çelik", email="u.celik@school.example")
+        db.session.commit()
+    page = client.get("/admin/users?q=ünal çelik").get_data(as_text=True)
+    assert "Ünal Çelik" in page

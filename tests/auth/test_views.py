@@ -399,3 +399,43 @@ def test_login_throttling_with_shared_redis_storage(app_factory):
     second = app_factory(**settings).test_client()
     codes = _fail_login(first, email, 2) + _fail_login(second, email, 2)
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_password_check_runs_outside_the_sqlite_write_lock(app, client, monkeypatch):
+    import sqlite3
+
+    from straxlab.auth import services
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite only")
+    with app.app_context():
+        make_user(email="slot@school.example")
+        db.session.commit()
+        path = db.engine.url.database
+    seen = []
+    real_verify = services.passwords.verify_password
+
+    def verify_and_probe(password_hash, password):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            seen.append("free")
+        except sqlite3.OperationalError:
+            seen.append("locked")
+        finally:
+            other.close()
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(services.passwords, "verify_password", verify_and_probe)
+    response = client.post(
+        "/login", data={"email": "slot@school.example", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert seen == ["free"]
+
+
+def test_page_title_announces_form_errors(client):
+    page = client.post("/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert "<title>Fout: Inloggen · STRAX-lab</title>" in page
+    assert "<title>Inloggen · STRAX-lab</title>" in client.get("/login").get_data(as_text=True)

@@ -139,3 +139,18 @@ def test_foreign_keys_stay_on_after_migrating(app_ctx):
         pytest.skip("SQLite only")
     connection = db.session.connection()
     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_begin_as_read_opts_a_write_request_out_of_the_write_lock(app):
+    from straxlab.core.db import begin_as_read
+
+    with app.test_request_context("/", method="POST"):
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        begin_as_read(db.session)
+        db.session.execute(sa.text("SELECT 1"))
+        assert _can_write_from_elsewhere()
+        db.session.commit()
+        db.session.execute(sa.text("SELECT 1"))
+        assert not _can_write_from_elsewhere()
+        db.session.rollback()
