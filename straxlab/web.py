@@ -71,7 +71,7 @@ def _return_path() -> str:
 
 
 def _error_prefix(form: Any) -> str:
-    """"Error: " before a page title while its form shows errors (announced first by readers)."""
+    """Put "Error:" before a page title while its form shows errors; readers hear it first."""
     return str(_l("Error:")) + " " if form.errors or form.form_errors else ""
 
 
