@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -91,9 +92,7 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     _set_password(user, new)
     user.must_change_password = False
     end_all_sessions(user)
-    audit.record(
-        "user.password_changed", actor_id=user.id, object_type="user", object_id=user.id, now=now
-    )
+    _audit("password_changed", user, user, now=now)
 
 
 def _set_password(user: User, new: str) -> None:
@@ -157,17 +156,19 @@ def create_user(
         raise Conflict(
             _l("There is already an account with this e-mail address."), field="email"
         ) from None
+    _audit("created", actor, user, now=now, email=email, role=role.value, **_origin(via))
+    return user, temporary
+
+
+def _audit(action: str, actor: User | None, user: User, *, now: datetime, **details: Any) -> None:
     audit.record(
-        "user.created",
+        f"user.{action}",
         actor_id=actor.id if actor else None,
         object_type="user",
         object_id=user.id,
         now=now,
-        email=email,
-        role=role.value,
-        **_origin(via),
+        **details,
     )
-    return user, temporary
 
 
 def _origin(via: str | None) -> dict[str, str]:
@@ -185,15 +186,7 @@ def update_user(
         raise Conflict(_l("There is already an account with this e-mail address."), field="email")
     update_profile(user, name=name)
     if email != user.email:
-        audit.record(
-            "user.email_changed",
-            actor_id=actor.id,
-            object_type="user",
-            object_id=user.id,
-            now=now,
-            old=user.email,
-            new=email,
-        )
+        _audit("email_changed", actor, user, now=now, old=user.email, new=email)
         user.email = email
     change_role(actor, user, role, now=now)
 
@@ -218,15 +211,7 @@ def change_role(actor: User, user: User, role: Role, *, now: datetime) -> None:
     if role is user.role:
         return
     _guard_last_manager(user)
-    audit.record(
-        "user.role_changed",
-        actor_id=actor.id,
-        object_type="user",
-        object_id=user.id,
-        now=now,
-        old=user.role.value,
-        new=role.value,
-    )
+    _audit("role_changed", actor, user, now=now, old=user.role.value, new=role.value)
     user.role = role
     # A changed role changes what the open sessions may do: make them log in again.
     end_all_sessions(user)
@@ -240,23 +225,14 @@ def deactivate(actor: User | None, user: User, *, now: datetime, via: str | None
     _guard_last_manager(user)
     user.is_active = False
     end_all_sessions(user)
-    audit.record(
-        "user.deactivated",
-        actor_id=actor.id if actor else None,
-        object_type="user",
-        object_id=user.id,
-        now=now,
-        **_origin(via),
-    )
+    _audit("deactivated", actor, user, now=now, **_origin(via))
 
 
 def reactivate(actor: User, user: User, *, now: datetime) -> None:
     if user.is_active:
         return
     user.is_active = True
-    audit.record(
-        "user.reactivated", actor_id=actor.id, object_type="user", object_id=user.id, now=now
-    )
+    _audit("reactivated", actor, user, now=now)
 
 
 def reset_to_temporary_password(actor: User, user: User, *, now: datetime) -> str:
@@ -265,11 +241,5 @@ def reset_to_temporary_password(actor: User, user: User, *, now: datetime) -> st
     user.password_hash = passwords.hash_password(temporary)
     user.must_change_password = True
     end_all_sessions(user)
-    audit.record(
-        "user.temporary_password_set",
-        actor_id=actor.id,
-        object_type="user",
-        object_id=user.id,
-        now=now,
-    )
+    _audit("temporary_password_set", actor, user, now=now)
     return temporary
