@@ -23,6 +23,7 @@ from straxlab.auth.forms import (
     PasswordChangeForm,
     ProfileForm,
 )
+from straxlab.auth.models import User
 from straxlab.auth.rules import is_safe_next
 from straxlab.core import clock
 from straxlab.core.db import begin_as_read
@@ -48,7 +49,7 @@ def force_password_change() -> ResponseReturnValue | None:
     return None
 
 
-def _start_session(user: services.User) -> None:
+def _start_session(user: User) -> None:
     """A fresh session cookie: nothing from before the login is carried over."""
     session.clear()
     login_user(user)
