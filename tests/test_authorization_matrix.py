@@ -69,6 +69,18 @@ MATRIX: dict[str, list[Row]] = {
     ],
 }
 
+
+@pytest.fixture
+def target_id(app):
+    """The id of another user, the object of the /admin/users/{target} routes."""
+    with app.app_context():
+        target = make_user(email="doelwit@school.example")
+        # A second manager, so that guards for "the last manager" do not mask access rules.
+        make_user(role="manager", email="reserve-manager@school.example")
+        db.session.commit()
+        return target.id
+
+
 CASES = [
     pytest.param(endpoint, row, role, id=f"{row.method} {row.path} as {role}")
     for endpoint, rows in MATRIX.items()
@@ -89,13 +101,7 @@ def test_every_route_has_a_row(app):
 
 
 @pytest.mark.parametrize(("endpoint", "row", "role"), CASES)
-def test_authorisation(app, client, auth, endpoint, row, role):
-    with app.app_context():
-        target = make_user(email="doelwit@school.example")
-        # A second manager, so that guards for "the last manager" do not mask access rules.
-        make_user(role="manager", email="reserve-manager@school.example")
-        db.session.commit()
-        target_id = target.id
+def test_authorisation(client, auth, target_id, endpoint, row, role):
     if role != "anonymous":
         auth.login_as(role)
     path = row.path.format(target=target_id)
@@ -113,12 +119,7 @@ POST_ROWS = [
 
 
 @pytest.mark.parametrize("row", POST_ROWS)
-def test_every_post_needs_a_csrf_token(app, client, auth, row):
-    with app.app_context():
-        target = make_user(email="doelwit@school.example")
-        make_user(role="manager", email="reserve-manager@school.example")
-        db.session.commit()
-        target_id = target.id
+def test_every_post_needs_a_csrf_token(client, auth, target_id, row):
     auth.login_as("manager")
     response = client.post(row.path.format(target=target_id), data=dict(row.data), csrf=False)
     assert response.status_code == 400
