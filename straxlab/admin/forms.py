@@ -5,7 +5,7 @@ from wtforms import EmailField, SearchField, SelectField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from straxlab.auth.forms import REQUIRED, ROLE_LABELS
+from straxlab.auth.forms import ROLE_LABELS
 from straxlab.auth.rules import Role
 from straxlab.core.forms import Form
 
@@ -15,8 +15,8 @@ def role_choices() -> list[SelectChoice]:
 
 
 class UserForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=role_choices, coerce=Role)
     submit = SubmitField(_l("Save"))
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from straxlab.admin.forms import UserFilterForm, UserForm
 from straxlab.auth import services
 from straxlab.auth.access import permission_required
-from straxlab.auth.forms import ROLE_LABELS, ConfirmForm
+from straxlab.auth.forms import ROLE_LABELS
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import audit, clock
@@ -144,18 +144,17 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 @permission_required(Permission.MANAGE_USERS)
 def deactivate(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.deactivate(current_user, user, now=clock.now())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("%(name)s has been deactivated and logged out everywhere.", name=user.name),
-                "success",
-            )
+    try:
+        services.deactivate(current_user, user, now=clock.now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            _("%(name)s has been deactivated and logged out everywhere.", name=user.name),
+            "success",
+        )
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -163,10 +162,9 @@ def deactivate(user_id: int) -> ResponseReturnValue:
 @permission_required(Permission.MANAGE_USERS)
 def reactivate(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        services.reactivate(current_user, user, now=clock.now())
-        db.session.commit()
-        flash(_("%(name)s can log in again.", name=user.name), "success")
+    services.reactivate(current_user, user, now=clock.now())
+    db.session.commit()
+    flash(_("%(name)s can log in again.", name=user.name), "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -174,8 +172,6 @@ def reactivate(user_id: int) -> ResponseReturnValue:
 @permission_required(Permission.MANAGE_USERS)
 def temporary_password(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("admin.user", user_id=user.id))
     temporary = services.reset_to_temporary_password(current_user, user, now=clock.now())
     db.session.commit()
     return _show_temporary_password(user, temporary, created=False)

@@ -8,8 +8,6 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from straxlab.auth.rules import Role
 from straxlab.core.forms import Form
 
-REQUIRED = _l("This field is required.")
-
 ROLE_LABELS = {
     Role.TEACHER: _l("Teacher"),
     Role.STAFF: _l("Lab staff"),
@@ -25,12 +23,12 @@ LANGUAGE_CHOICES = [
 class LoginForm(Form):
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(REQUIRED), Length(max=254)],
+        validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -40,12 +38,12 @@ class LoginForm(Form):
 class PasswordChangeForm(Form):
     current = PasswordField(
         _l("Current password"),
-        validators=[DataRequired(REQUIRED)],
+        validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
     new = PasswordField(
         _l("New password"),
-        validators=[DataRequired(REQUIRED)],
+        validators=[DataRequired()],
         description=_l(
             "At least 12 characters. A short sentence is easy to remember and hard to guess."
         ),
@@ -54,7 +52,7 @@ class PasswordChangeForm(Form):
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
-            DataRequired(REQUIRED),
+            DataRequired(),
             EqualTo("new", message=_l("The two new passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
@@ -65,7 +63,7 @@ class PasswordChangeForm(Form):
 class ProfileForm(Form):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(REQUIRED), Length(max=120)],
+        validators=[DataRequired(), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
@@ -76,7 +74,3 @@ class LanguageForm(Form):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     next = HiddenField()
     submit = SubmitField(_l("Switch"))
-
-
-class ConfirmForm(Form):
-    """A form with only the CSRF token, for buttons that change state (log out, deactivate)."""

@@ -17,7 +17,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from straxlab.auth import services
 from straxlab.auth.forms import (
-    ConfirmForm,
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
@@ -104,8 +103,8 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    form = ConfirmForm()
-    if form.validate_on_submit() and current_user.is_authenticated:
+    # CSRFProtect has already checked the token, as for every POST.
+    if current_user.is_authenticated:
         services.end_all_sessions(current_user)
         db.session.commit()
     logout_user()
