@@ -15,8 +15,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from straxlab.auth.forms import ROLE_LABELS
+from straxlab.auth.forms import LANGUAGE_CHOICES, ROLE_LABELS
 from straxlab.auth.rules import Permission
+from straxlab.config import LANGUAGES
 from straxlab.core.errors import DomainError
 from straxlab.extensions import db
 
@@ -90,14 +91,16 @@ def _template_globals() -> dict[str, Any]:
             for item in NAVIGATION
             if item.permission is None or current_user.can(item.permission)
         ]
-    locale = str(get_locale() or "nl")
+    locale = str(get_locale() or LANGUAGES[0])
+    other = next(choice for choice in LANGUAGE_CHOICES if choice.value != locale)
     return {
         "nav_items": nav,
         "role_label": lambda role: ROLE_LABELS[role],
         "return_path": _return_path,
         "error_prefix": _error_prefix,
         "current_locale": locale,
-        "other_locale": "en" if locale == "nl" else "nl",
+        "other_locale": other.value,
+        "other_locale_name": other.label,
     }
 
 
