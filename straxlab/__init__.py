@@ -75,7 +75,8 @@ def _init_database(app: Flask) -> None:
     # Every model module is imported here so that metadata (and Alembic) sees all tables.
     import straxlab.auth.models
     import straxlab.core.audit
-    import straxlab.core.settings  # noqa: F401
+    import straxlab.core.settings
+    import straxlab.equipment.models  # noqa: F401
     from straxlab.core.db import configure_sqlite_engine
     from straxlab.extensions import db, migrate
 

@@ -37,3 +37,88 @@ def make_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_category(name: str | None = None, **overrides: Any) -> Any:
+    from straxlab.equipment.models import Category
+
+    category = Category(name=name or f"Categorie {next(_sequence)}", **overrides)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def make_type(
+    *, name: str | None = None, category: Any = None, assets: int = 0, **overrides: Any
+) -> Any:
+    """An equipment type with ``assets`` available assets (tags NAME-01, NAME-02, ...)."""
+    from straxlab.equipment.models import EquipmentType
+
+    n = next(_sequence)
+    equipment_type = EquipmentType(
+        name=name or f"Apparaat {n}",
+        category=category or make_category(),
+        **{"max_loan_days": 14, "max_advance_days": 365, **overrides},
+    )
+    db.session.add(equipment_type)
+    db.session.flush()
+    for index in range(1, assets + 1):
+        make_asset(equipment_type, tag=f"T{equipment_type.id}-{index:02d}")
+    return equipment_type
+
+
+def make_asset(equipment_type: Any, *, tag: str | None = None, **overrides: Any) -> Any:
+    from straxlab.equipment.models import Asset
+
+    asset = Asset(
+        equipment_type=equipment_type,
+        tag=tag or f"A-{next(_sequence):05d}",
+        created_at=overrides.pop("created_at", None) or clock.now(),
+        **overrides,
+    )
+    db.session.add(asset)
+    db.session.flush()
+    return asset
+
+
+def make_kit(name: str, components: dict[Any, int], **overrides: Any) -> Any:
+    from straxlab.equipment.models import Kit, KitComponent
+
+    kit = Kit(name=name, **overrides)
+    kit.components = [
+        KitComponent(equipment_type=t, equipment_type_id=t.id, quantity=q)
+        for t, q in components.items()
+    ]
+    db.session.add(kit)
+    db.session.flush()
+    return kit
+
+
+def make_reservation(
+    requester: User,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    equipment_type: Any = None,
+    kit: Any = None,
+    quantity: int = 1,
+    purpose: str = "Les vlogs maken",
+    actor: User | None = None,
+    now: datetime | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A reservation made through the service, as a user would (all rules apply)."""
+    from straxlab.equipment import services
+    from straxlab.equipment.rules import Interval
+
+    return services.request_reservation(
+        requester,
+        actor=actor or requester,
+        period=Interval(starts_at, ends_at),
+        quantity=quantity,
+        purpose=purpose,
+        now=now or clock.now(),
+        equipment_type=equipment_type,
+        kit=kit,
+        **kwargs,
+    )

@@ -22,11 +22,30 @@ class Permission(enum.StrEnum):
 
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    RESERVE = "reserve"
+    MANAGE_CATALOGUE = "manage_catalogue"
+    APPROVE_RESERVATIONS = "approve_reservations"
+    LEND = "lend"
+    VIEW_ALL_RESERVATIONS = "view_all_reservations"
+    OVERRIDE_LIMITS = "override_limits"
+    MANAGE_LAB_SETTINGS = "manage_lab_settings"
 
 
-_TEACHER: frozenset[Permission] = frozenset()
-_STAFF: frozenset[Permission] = _TEACHER | frozenset()
-_MANAGER: frozenset[Permission] = frozenset({Permission.MANAGE_USERS, Permission.VIEW_AUDIT})
+_TEACHER: frozenset[Permission] = frozenset({Permission.RESERVE})
+_STAFF: frozenset[Permission] = _TEACHER | frozenset(
+    {
+        Permission.MANAGE_CATALOGUE,
+        Permission.APPROVE_RESERVATIONS,
+        Permission.LEND,
+        Permission.VIEW_ALL_RESERVATIONS,
+        Permission.OVERRIDE_LIMITS,
+        Permission.MANAGE_LAB_SETTINGS,
+    }
+)
+# Managers read what staff see; they do not run the desk or the catalogue.
+_MANAGER: frozenset[Permission] = _TEACHER | frozenset(
+    {Permission.MANAGE_USERS, Permission.VIEW_AUDIT, Permission.VIEW_ALL_RESERVATIONS}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TEACHER: _TEACHER,

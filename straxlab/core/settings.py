@@ -6,6 +6,7 @@ Deployment configuration (secrets, database URL) is not a setting: see ``config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,10 @@ class SettingSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    # Extra validation for text settings (a time of day, a set of weekdays): raise ValueError.
+    check: Callable[[Any], object] | None = None
+    # Which settings page shows it; the page decides who may change that group.
+    group: str = "lab"
 
     def parse(self, raw: Any) -> Any:
         """Coerce ``raw`` to this setting's type, or raise ``InvalidRequest``."""
@@ -57,6 +62,13 @@ class SettingSpec:
             )
         if self.choices is not None and value not in self.choices:
             raise InvalidRequest(_l("“%(label)s” has an invalid value.", label=self.label))
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError:
+                raise InvalidRequest(
+                    _l("“%(label)s” has an invalid value.", label=self.label)
+                ) from None
         return value
 
 
