@@ -61,12 +61,18 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.admin.views import bp as admin_bp
     from straxlab.auth.views import bp as auth_bp
     from straxlab.cli import register as register_cli
+    from straxlab.equipment.catalogue_views import bp as catalogue_bp
+    from straxlab.equipment.desk_views import bp as desk_bp
+    from straxlab.equipment.views import bp as equipment_bp
     from straxlab.home.views import bp as home_bp
 
     web.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(equipment_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(desk_bp)
     register_cli(app)
     return app
 

@@ -91,6 +91,8 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)
         self.TESTING = False
+        # Only the concurrency test's negative control switches this off (TestConfig).
+        self.LENDING_RACE_GUARD = True
 
         if self.STRAXLAB_ENV == "development":
             self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -110,6 +112,8 @@ class Config:
                 f"LAB_TIMEZONE={self.LAB_TIMEZONE!r} is not a time zone; use a name such as "
                 "Europe/Amsterdam."
             ) from None
+        if not self.LENDING_RACE_GUARD and self.STRAXLAB_ENV != "test":
+            raise ConfigError("LENDING_RACE_GUARD may be switched off in tests only.")
         if self.STRAXLAB_ENV in DEVELOPMENT_ENVIRONMENTS:
             return
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:

@@ -37,6 +37,13 @@ class NavItem:
 # The main menu in order; an item shows when the user holds its permission.
 NAVIGATION: list[NavItem] = [
     NavItem("home.index", _l("Home")),
+    NavItem("equipment.catalogue", _l("Reserve equipment"), Permission.RESERVE),
+    NavItem("equipment.mine", _l("My reservations"), Permission.RESERVE),
+    NavItem("desk.index", _l("Lending desk"), Permission.LEND),
+    NavItem("desk.approvals", _l("Approvals"), Permission.APPROVE_RESERVATIONS),
+    NavItem("desk.reservations", _l("All reservations"), Permission.VIEW_ALL_RESERVATIONS),
+    NavItem("catalogue.index", _l("Catalogue"), Permission.MANAGE_CATALOGUE),
+    NavItem("admin.settings", _l("Settings"), Permission.MANAGE_LAB_SETTINGS),
     NavItem("admin.users", _l("Users"), Permission.MANAGE_USERS),
 ]
 

@@ -122,3 +122,50 @@ def make_reservation(
         kit=kit,
         **kwargs,
     )
+
+
+def next_desk_morning(days_ahead: int = 2) -> datetime:
+    """10:00 in the lab on a weekday at least ``days_ahead`` days from now (real clock)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    day = clock.now().astimezone(zone).date() + timedelta(days=days_ahead)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=zone)
+
+
+def make_lending_objects() -> dict[str, int]:
+    """A small catalogue and another teacher's pending reservation, for access tests.
+
+    Keys match the path placeholders of the authorisation matrix.
+    """
+    from datetime import timedelta
+
+    from straxlab.equipment.models import Qualification
+
+    owner = make_user(email="eigenaar@school.example")
+    category = make_category("Drones")
+    drone = make_type(name="DJI Mini 4", category=category, assets=2, needs_approval=True)
+    battery = make_type(name="Drone-accu", category=category, assets=2)
+    kit = make_kit("Dronekit", {drone: 1, battery: 1})
+    start = next_desk_morning()
+    reservation = make_reservation(
+        owner, equipment_type=drone, starts_at=start, ends_at=start + timedelta(hours=4)
+    )
+    qualification = Qualification(
+        user_id=owner.id, kind="Drone pilot A1/A3", valid_until=None, checked_at=clock.now()
+    )
+    db.session.add(qualification)
+    db.session.flush()
+    return {
+        "category": category.id,
+        "type": drone.id,
+        "asset": reservation.items[0].asset_id,
+        "kit": kit.id,
+        "reservation": reservation.id,
+        "item": reservation.items[0].id,
+        "qualification": qualification.id,
+        "owner": owner.id,
+    }

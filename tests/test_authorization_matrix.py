@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from straxlab.extensions import db
-from tests.factories import make_user
+from tests.equipment.matrix_staff import ROWS as STAFF_EQUIPMENT_ROWS
+from tests.equipment.matrix_teacher import ROWS as TEACHER_EQUIPMENT_ROWS
+from tests.factories import make_lending_objects, make_user
+from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_only
 
-ROLES = ("anonymous", "teacher", "staff", "manager")
-LOGIN = 302  # anonymous users are sent to the login page
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    path: str
-    expect: dict[str, int]
-    data: dict[str, str] = field(default_factory=dict)
-
-
-def everyone(status: int) -> dict[str, int]:
-    return dict.fromkeys(ROLES, status)
-
-
-def logged_in(status: int) -> dict[str, int]:
-    return {"anonymous": LOGIN, "teacher": status, "staff": status, "manager": status}
-
-
-def managers_only(status: int) -> dict[str, int]:
-    return {"anonymous": LOGIN, "teacher": 403, "staff": 403, "manager": status}
-
-
-# {target} is replaced by the id of another user created for the test.
+# Placeholders: {target} is another user; the lending ones come from `lending_objects`.
 MATRIX: dict[str, list[Row]] = {
+    **TEACHER_EQUIPMENT_ROWS,
+    **STAFF_EQUIPMENT_ROWS,
     "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
     "healthz": [Row("GET", "/healthz", everyone(200))],
     "home.index": [Row("GET", "/", logged_in(200))],
@@ -64,6 +43,10 @@ MATRIX: dict[str, list[Row]] = {
     ],
     "admin.deactivate": [Row("POST", "/admin/users/{target}/deactivate", managers_only(302))],
     "admin.reactivate": [Row("POST", "/admin/users/{target}/reactivate", managers_only(302))],
+    "admin.settings": [
+        Row("GET", "/admin/settings", staff_only(200)),
+        Row("POST", "/admin/settings", staff_only(200)),
+    ],
     "admin.temporary_password": [
         Row("POST", "/admin/users/{target}/temporary-password", managers_only(200))
     ],
@@ -79,6 +62,15 @@ def target_id(app):
         make_user(role="manager", email="reserve-manager@school.example")
         db.session.commit()
         return target.id
+
+
+@pytest.fixture
+def placeholders(app, target_id):
+    """Ids for every placeholder a row's path may use; the reservation is someone else's."""
+    with app.app_context():
+        objects = make_lending_objects()
+        db.session.commit()
+        return {"target": target_id, **objects}
 
 
 CASES = [
@@ -101,10 +93,10 @@ def test_every_route_has_a_row(app):
 
 
 @pytest.mark.parametrize(("endpoint", "row", "role"), CASES)
-def test_authorisation(client, auth, target_id, endpoint, row, role):
+def test_authorisation(client, auth, placeholders, endpoint, row, role):
     if role != "anonymous":
         auth.login_as(role)
-    path = row.path.format(target=target_id)
+    path = row.path.format(**placeholders)
     response = client.get(path) if row.method == "GET" else client.post(path, data=dict(row.data))
     response.close()
     assert response.status_code == row.expect[role], f"{endpoint}: {row.method} {path} as {role}"
@@ -119,7 +111,7 @@ POST_ROWS = [
 
 
 @pytest.mark.parametrize("row", POST_ROWS)
-def test_every_post_needs_a_csrf_token(client, auth, target_id, row):
+def test_every_post_needs_a_csrf_token(client, auth, placeholders, row):
     auth.login_as("manager")
-    response = client.post(row.path.format(target=target_id), data=dict(row.data), csrf=False)
+    response = client.post(row.path.format(**placeholders), data=dict(row.data), csrf=False)
     assert response.status_code == 400

@@ -186,3 +186,9 @@ def _show_temporary_password(user: User, temporary: str, *, created: bool) -> Re
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LAB_SETTINGS)
+def settings() -> ResponseReturnValue:
+    return "placeholder"
