@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from straxlab.extensions import db
+from tests.equipment.matrix_catalogue import ROWS as CATALOGUE_ROWS
 from tests.equipment.matrix_staff import ROWS as STAFF_EQUIPMENT_ROWS
 from tests.equipment.matrix_teacher import ROWS as TEACHER_EQUIPMENT_ROWS
 from tests.factories import make_lending_objects, make_user
@@ -14,6 +15,7 @@ from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_o
 MATRIX: dict[str, list[Row]] = {
     **TEACHER_EQUIPMENT_ROWS,
     **STAFF_EQUIPMENT_ROWS,
+    **CATALOGUE_ROWS,
     "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
     "healthz": [Row("GET", "/healthz", everyone(200))],
     "home.index": [Row("GET", "/", logged_in(200))],
