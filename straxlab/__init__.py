@@ -82,7 +82,8 @@ def _init_database(app: Flask) -> None:
     import straxlab.auth.models
     import straxlab.core.audit
     import straxlab.core.settings
-    import straxlab.equipment.models  # noqa: F401
+    import straxlab.equipment.models
+    import straxlab.equipment.settings  # noqa: F401  (declares the desk's settings)
     from straxlab.core.db import configure_sqlite_engine
     from straxlab.extensions import db, migrate
 

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SearchField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from straxlab.auth.forms import ROLE_LABELS
-from straxlab.auth.rules import Role
+from straxlab.auth.rules import Permission, Role
 from straxlab.core.forms import Form
+from straxlab.core.settings import SettingSpec
 
 
 def role_choices() -> list[SelectChoice]:
@@ -38,3 +49,35 @@ class UserFilterForm(Form):
         ],
         default="",
     )
+
+
+@dataclass(frozen=True)
+class SettingGroup:
+    key: str
+    title: Any
+    permission: Permission
+
+
+# The settings pages, in order; a user sees the groups their role may change.
+SETTING_GROUPS = [
+    SettingGroup("lab", _l("Lab and lending desk"), Permission.MANAGE_LAB_SETTINGS),
+]
+
+
+def field_name(spec: SettingSpec) -> str:
+    return spec.key.replace(".", "__")
+
+
+def settings_form(specs: list[SettingSpec]) -> Form:
+    """A form with one field per setting, filled with the current values."""
+    from straxlab.core import settings
+
+    class SettingsForm(Form):
+        submit = SubmitField(_l("Save settings"))
+
+    for spec in specs:
+        kind = IntegerField if spec.kind is int else StringField
+        validators = [InputRequired()] if spec.kind is int else [InputRequired(), Length(max=20)]
+        field = kind(spec.label, validators=validators, description=spec.help)
+        setattr(SettingsForm, field_name(spec), field)
+    return SettingsForm(data={field_name(spec): settings.get(spec.key) for spec in specs})

@@ -1,18 +1,34 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from straxlab.admin.forms import UserFilterForm, UserForm
+from straxlab.admin.forms import (
+    SETTING_GROUPS,
+    UserFilterForm,
+    UserForm,
+    field_name,
+    settings_form,
+)
 from straxlab.auth import services
 from straxlab.auth.access import permission_required
 from straxlab.auth.forms import ROLE_LABELS
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import audit, clock
+from straxlab.core import settings as core_settings
 from straxlab.core.errors import DomainError
 from straxlab.core.web import page_number, show_error
 from straxlab.extensions import db
@@ -189,6 +205,29 @@ def _show_temporary_password(user: User, temporary: str, *, created: bool) -> Re
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@permission_required(Permission.MANAGE_LAB_SETTINGS)
+@login_required
 def settings() -> ResponseReturnValue:
-    return "placeholder"
+    groups = [group for group in SETTING_GROUPS if current_user.can(group.permission)]
+    if not groups:
+        abort(403)
+    specs = [spec for group in groups for spec in core_settings.in_group(group.key)]
+    form = settings_form(specs)
+    if form.validate_on_submit():
+        values = {spec.key: form[field_name(spec)].data for spec in specs}
+        try:
+            changed = core_settings.put_many(values, actor_id=current_user.id, now=clock.now())
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, rename={spec.key: field_name(spec) for spec in specs})
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("The settings have been saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("admin.settings"))
+    sections = [
+        (group, [form[field_name(spec)] for spec in core_settings.in_group(group.key)])
+        for group in groups
+    ]
+    return render_template("admin/settings.html", form=form, sections=sections)

@@ -73,6 +73,9 @@ class SettingSpec:
 
 
 SPECS: dict[str, SettingSpec] = {}
+# Rules over several settings at once (the desk must close after it opens). Each gets the
+# values as they would be after a change and raises InvalidRequest(field=key) to refuse it.
+CROSS_CHECKS: list[Callable[[dict[str, Any]], None]] = []
 
 
 def define(spec: SettingSpec) -> SettingSpec:
@@ -129,3 +132,28 @@ def put(key: str, raw: Any, *, actor_id: int | None, now: datetime) -> Any:
         new=value,
     )
     return value
+
+
+def in_group(group: str) -> list[SettingSpec]:
+    """The settings shown together on one settings page, in declaration order."""
+    return [spec for spec in SPECS.values() if spec.group == group]
+
+
+def put_many(raw_values: dict[str, Any], *, actor_id: int | None, now: datetime) -> list[str]:
+    """Validate every value first, then store the ones that changed; returns their keys.
+
+    Nothing is stored when any value is refused; the error names the setting's key as field.
+    """
+    parsed: dict[str, Any] = {}
+    for key, raw in raw_values.items():
+        try:
+            parsed[key] = SPECS[key].parse(raw)
+        except InvalidRequest as exc:
+            raise InvalidRequest(exc.message, field=key) from None
+    would_be = {key: get(key) for key in SPECS} | parsed
+    for check in CROSS_CHECKS:
+        check(would_be)
+    changed = [key for key, value in parsed.items() if value != get(key)]
+    for key in changed:
+        put(key, parsed[key], actor_id=actor_id, now=now)
+    return changed

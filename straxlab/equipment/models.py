@@ -217,6 +217,13 @@ class ReservationItem(Model):
         sa.CheckConstraint("starts_at < blocked_until", name="starts_before_blocked_until"),
         # The overlap query: one asset's active items, bounded on both sides by starts_at.
         sa.Index("ix_reservation_item_asset_starts", "asset_id", "starts_at"),
+        # Gear that is out now, however long ago it left: few rows, found without the history.
+        sa.Index(
+            "ix_reservation_item_out",
+            "asset_id",
+            sqlite_where=sa.text("is_active = 1 AND checked_out_at IS NOT NULL"),
+            postgresql_where=sa.text("is_active AND checked_out_at IS NOT NULL"),
+        ),
         postgresql.ExcludeConstraint(
             ("asset_id", "="),
             (sa.text("tstzrange(starts_at, blocked_until, '[)')"), "&&"),

@@ -308,7 +308,6 @@ def busy_asset_ids(
             Asset.equipment_type_id.in_(ids),
             ReservationItem.is_active,
             ReservationItem.checked_out_at.is_not(None),
-            ReservationItem.starts_at < window.end,
             ReservationItem.blocked_until <= now,
         )
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from straxlab.core import settings
+from straxlab.core.errors import InvalidRequest
 from straxlab.core.settings import SettingSpec
 from straxlab.equipment.rules import OpeningHours, parse_time_of_day, parse_weekdays
 
@@ -60,3 +63,11 @@ def opening_hours() -> OpeningHours:
         opens = parse_time_of_day(DESK_OPENS.default)
         closes = parse_time_of_day(DESK_CLOSES.default)
     return OpeningHours(parse_weekdays(settings.get(DESK_WEEKDAYS.key)), opens, closes)
+
+
+def _desk_closes_after_it_opens(values: dict[str, Any]) -> None:
+    if parse_time_of_day(values[DESK_CLOSES.key]) <= parse_time_of_day(values[DESK_OPENS.key]):
+        raise InvalidRequest(_l("The desk must close after it opens."), field=DESK_CLOSES.key)
+
+
+settings.CROSS_CHECKS.append(_desk_closes_after_it_opens)
