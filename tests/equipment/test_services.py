@@ -350,3 +350,20 @@ def test_exclusion_constraint_exists_and_refuses_overlaps(teacher, app_ctx):
     with pytest.raises(Conflict):
         services._flush_or_conflict()
     db.session.rollback()
+
+
+def test_cli_expires_stale_requests(app, runner):
+    with app.app_context():
+        drones = make_type(assets=1, needs_approval=True)
+        reservation = reserve(make_user(), drones, start=at(1, 10), end=at(1, 12))
+        db.session.commit()
+        reservation_id = reservation.id
+    from straxlab.core import clock
+
+    with clock.frozen(at(1, 11)):
+        result = runner.invoke(args=["lending", "expire-stale"])
+    assert result.exit_code == 0 and "1 request(s) expired." in result.output
+    with app.app_context():
+        from straxlab.equipment.models import Reservation
+
+        assert db.session.get(Reservation, reservation_id).status is ReservationStatus.EXPIRED
