@@ -510,7 +510,8 @@ def _pick(equipment_type: EquipmentType | None, kit: Kit | None) -> None:
     if (equipment_type is None) == (kit is None):
         raise InvalidRequest(_l("Choose one equipment type or one kit."))
     if (equipment_type is not None and equipment_type.is_retired) or (
-        kit is not None and kit.is_retired
+        kit is not None
+        and (kit.is_retired or any(c.equipment_type.is_retired for c in kit.components))
     ):
         raise InvalidRequest(_l("This equipment can no longer be reserved."))
 

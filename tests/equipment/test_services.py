@@ -367,3 +367,11 @@ def test_cli_expires_stale_requests(app, runner):
         from straxlab.equipment.models import Reservation
 
         assert db.session.get(Reservation, reservation_id).status is ReservationStatus.EXPIRED
+
+
+def test_kit_with_a_retired_component_cannot_be_reserved(teacher):
+    drone = make_type(assets=1)
+    case = make_type(assets=1, is_retired=True)
+    kit = make_kit("Oude dronekit", {drone: 1, case: 1})
+    with pytest.raises(InvalidRequest):
+        make_reservation(teacher, kit=kit, starts_at=at(1, 10), ends_at=at(1, 12), now=NOW)
