@@ -67,6 +67,9 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.home.views import bp as home_bp
 
     web.init_app(app)
+    from straxlab.equipment import labels
+
+    labels.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)

@@ -31,6 +31,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import audit
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.equipment import rules
+from straxlab.equipment.labels import ASSET_STATUS_LABELS
 from straxlab.equipment.models import (
     Asset,
     Category,
@@ -62,18 +63,6 @@ PHOTO_MAX_PIXELS = 50_000_000
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 # The only names the photo folder holds: what store_photo generates.
 PHOTO_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
-
-ASSET_STATUS_LABELS: dict[AssetStatus, Any] = {
-    AssetStatus.AVAILABLE: _l("Available"),
-    AssetStatus.MAINTENANCE: _l("In maintenance"),
-    AssetStatus.RETIRED: _l("Retired"),
-}
-# The badge kind of each status (the word is always shown too).
-ASSET_STATUS_BADGES: dict[AssetStatus, str] = {
-    AssetStatus.AVAILABLE: "ok",
-    AssetStatus.MAINTENANCE: "warn",
-    AssetStatus.RETIRED: "off",
-}
 
 
 def _require_staff(actor: User) -> None:

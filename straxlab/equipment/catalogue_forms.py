@@ -25,13 +25,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from straxlab.core.forms import Form
 from straxlab.equipment import rules
 from straxlab.equipment.catalogue import (
-    ASSET_STATUS_LABELS,
     MAX_ADVANCE_DAYS,
     MAX_BULK_ASSETS,
     MAX_KIT_QUANTITY,
     PHOTO_MAX_BYTES,
     TAG_MAX_LENGTH,
 )
+from straxlab.equipment.labels import ASSET_STATUS_LABELS
 from straxlab.equipment.rules import AssetStatus
 
 # Rows in the kit form: enough for any kit the lab has, and it works without JavaScript.

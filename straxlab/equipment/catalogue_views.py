@@ -19,7 +19,6 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
-from werkzeug.routing import BuildError
 from wtforms.fields.choices import SelectChoice
 
 from straxlab.auth.access import permission_required
@@ -39,9 +38,9 @@ from straxlab.equipment.catalogue_forms import (
     QualificationForm,
     RetireAssetForm,
 )
+from straxlab.equipment.labels import ASSET_STATUS_LABELS
 from straxlab.equipment.models import Asset, Category, EquipmentType, Kit, Qualification
 from straxlab.equipment.rules import AssetStatus
-from straxlab.equipment.services import STATUS_LABELS
 from straxlab.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -63,20 +62,8 @@ TYPE_FIELDS = (
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "asset_status_label": lambda status: catalogue.ASSET_STATUS_LABELS[status],
-        "asset_status_badge": lambda status: catalogue.ASSET_STATUS_BADGES[status],
-        "reservation_status_label": lambda status: STATUS_LABELS[status],
-        "reservation_url": _reservation_url,
         "format_date": format_date,
     }
-
-
-def _reservation_url(reservation_id: int) -> str | None:
-    """The desk's page of a reservation, once the lending pages provide it."""
-    try:
-        return url_for("equipment.reservation", reservation_id=reservation_id)
-    except BuildError:
-        return None
 
 
 @bp.route("/catalogue")
@@ -470,8 +457,8 @@ def asset_status(asset_id: int) -> ResponseReturnValue:
                 _(
                     "%(tag)s: %(old)s → %(new)s.",
                     tag=asset.tag,
-                    old=catalogue.ASSET_STATUS_LABELS[old],
-                    new=catalogue.ASSET_STATUS_LABELS[status],
+                    old=ASSET_STATUS_LABELS[old],
+                    new=ASSET_STATUS_LABELS[status],
                 ),
                 "success",
             )
@@ -495,7 +482,7 @@ def describe_event(event: audit.AuditEvent) -> str:
 
     def label(value: Any) -> str:
         if value in AssetStatus._value2member_map_:
-            return str(catalogue.ASSET_STATUS_LABELS[AssetStatus(value)])
+            return str(ASSET_STATUS_LABELS[AssetStatus(value)])
         return "?"
 
     match event.action:

@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from straxlab.core.forms import Form
+from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.rules import ReservationStatus
-from straxlab.equipment.services import STATUS_LABELS
 
 NOTE_MAX = 2000
 
@@ -98,7 +98,10 @@ class SwapForm(Form):
 def status_choices() -> list[SelectChoice]:
     return [
         SelectChoice("", _l("All statuses")),
-        *(SelectChoice(status.value, STATUS_LABELS[status]) for status in ReservationStatus),
+        *(
+            SelectChoice(status.value, RESERVATION_STATUS_LABELS[status])
+            for status in ReservationStatus
+        ),
     ]
 
 

@@ -39,27 +39,6 @@ from straxlab.extensions import db
 # The default window of the all-reservations list: from today, four weeks.
 DEFAULT_LIST_DAYS = 28
 
-STATUS_KINDS: dict[ReservationStatus, str] = {
-    ReservationStatus.PENDING: "warn",
-    ReservationStatus.APPROVED: "ok",
-    ReservationStatus.CHECKED_OUT: "ok",
-    ReservationStatus.RETURNED: "off",
-    ReservationStatus.REJECTED: "off",
-    ReservationStatus.CANCELLED: "off",
-    ReservationStatus.EXPIRED: "off",
-}
-
-ASSET_STATUS_LABELS: dict[AssetStatus, Any] = {
-    AssetStatus.AVAILABLE: _l("Available"),
-    AssetStatus.MAINTENANCE: _l("In maintenance"),
-    AssetStatus.RETIRED: _l("Retired"),
-}
-ASSET_STATUS_KINDS: dict[AssetStatus, str] = {
-    AssetStatus.AVAILABLE: "ok",
-    AssetStatus.MAINTENANCE: "bad",
-    AssetStatus.RETIRED: "off",
-}
-
 
 def is_overdue(reservation: Reservation, now: datetime) -> bool:
     """Out on loan and past its return time."""

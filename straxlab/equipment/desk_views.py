@@ -3,15 +3,12 @@ take-back, the approval queue, all reservations, and printable QR labels."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission, is_safe_next
@@ -41,33 +38,6 @@ APPROVALS_PER_PAGE = 20
 LABELS_PER_PAGE = 24
 # At most this many labels per sheet request (a few hundred assets print in one go).
 MAX_LABELS = 1200
-
-
-def reservation_url(reservation_id: int) -> str | None:
-    """The reservation's own page (made by the teacher pages), or None while it is missing."""
-    try:
-        return url_for("equipment.reservation", reservation_id=reservation_id)
-    except BuildError:
-        return None
-
-
-def equipment_type_url(type_id: int) -> str:
-    try:
-        return url_for("equipment.equipment_type", type_id=type_id)
-    except BuildError:
-        return "/"
-
-
-@bp.app_context_processor
-def _desk_helpers() -> dict[str, Any]:
-    # Desk partials are included by the staff home page too, so these are app-wide.
-    return {
-        "desk_reservation_url": reservation_url,
-        "desk_status_label": lambda status: services.STATUS_LABELS[status],
-        "desk_status_kind": lambda status: desk_queries.STATUS_KINDS[status],
-        "desk_asset_status_label": lambda status: desk_queries.ASSET_STATUS_LABELS[status],
-        "desk_asset_status_kind": lambda status: desk_queries.ASSET_STATUS_KINDS[status],
-    }
 
 
 def _back(target: str | None, fallback: str) -> str:
@@ -128,7 +98,7 @@ def asset(asset_id: int) -> ResponseReturnValue:
     asset = db.get_or_404(Asset, asset_id)
     if not current_user.can(Permission.LEND):
         # A teacher who scans a label gets the type's page: availability and reserving.
-        return redirect(equipment_type_url(asset.equipment_type_id))
+        return redirect(url_for("equipment.equipment_type", type_id=asset.equipment_type_id))
     now = clock.now()
     state = desk_queries.asset_state(asset, now)
     return render_template("desk/asset.html", state=state, now=now)

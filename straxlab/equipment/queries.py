@@ -50,16 +50,6 @@ PAST_STATUSES = (
     ReservationStatus.CANCELLED,
     ReservationStatus.EXPIRED,
 )
-# The badge colour that goes with each status word (the word is always shown).
-STATUS_KINDS: dict[ReservationStatus, str] = {
-    ReservationStatus.PENDING: "warn",
-    ReservationStatus.APPROVED: "ok",
-    ReservationStatus.CHECKED_OUT: "ok",
-    ReservationStatus.RETURNED: "off",
-    ReservationStatus.REJECTED: "bad",
-    ReservationStatus.CANCELLED: "off",
-    ReservationStatus.EXPIRED: "off",
-}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import audit, settings
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.equipment import rules
+from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.models import (
     Asset,
     EquipmentType,
@@ -951,8 +952,8 @@ def _move(reservation: Reservation, target: ReservationStatus, now: datetime) ->
         raise Conflict(
             _l(
                 "A reservation that is %(status)s cannot become %(target)s.",
-                status=str(STATUS_LABELS[reservation.status]).lower(),
-                target=str(STATUS_LABELS[target]).lower(),
+                status=str(RESERVATION_STATUS_LABELS[reservation.status]).lower(),
+                target=str(RESERVATION_STATUS_LABELS[target]).lower(),
             )
         )
     reservation.status = target
@@ -1002,14 +1003,3 @@ def _audit(
         now=now,
         **{k: v for k, v in details.items() if v is not None},
     )
-
-
-STATUS_LABELS: dict[ReservationStatus, Any] = {
-    ReservationStatus.PENDING: _l("Awaiting approval"),
-    ReservationStatus.APPROVED: _l("Approved"),
-    ReservationStatus.CHECKED_OUT: _l("Picked up"),
-    ReservationStatus.RETURNED: _l("Returned"),
-    ReservationStatus.REJECTED: _l("Rejected"),
-    ReservationStatus.CANCELLED: _l("Cancelled"),
-    ReservationStatus.EXPIRED: _l("Expired"),
-}

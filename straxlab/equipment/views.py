@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from straxlab.auth.access import permission_required
 from straxlab.auth.models import User
@@ -43,22 +42,8 @@ RENAME = {"starts_at": "start_date", "ends_at": "end_date"}
 NO_ADVANCE_LIMIT = 100 * 365
 
 
-@bp.app_template_global()
-def reservation_status(status: ReservationStatus) -> dict[str, Any]:
-    """The badge of a reservation status: its word and its colour kind."""
-    return {"kind": queries.STATUS_KINDS[status], "label": services.STATUS_LABELS[status]}
-
-
-def _url_or_none(endpoint: str, **values: Any) -> str | None:
-    """A link to a page another part of the application may not offer (yet)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def _photo_url(name: str | None) -> str | None:
-    return _url_or_none("catalogue.photo", name=name) if name else None
+    return url_for("catalogue.photo", name=name) if name else None
 
 
 def _hours_text(hours: OpeningHours) -> str:
@@ -403,14 +388,14 @@ def _desk_actions(reservation: Reservation, now: datetime) -> dict[str, str]:
     if current_user.can(Permission.APPROVE_RESERVATIONS) and (
         reservation.status is ReservationStatus.PENDING
     ):
-        found["approve"] = _url_or_none("desk.approve", **ids)
-        found["reject"] = _url_or_none("desk.reject", **ids)
+        found["approve"] = url_for("desk.approve", **ids)
+        found["reject"] = url_for("desk.reject", **ids)
     if current_user.can(Permission.LEND):
         period = Interval(reservation.starts_at, reservation.ends_at)
         if rules.can_check_out(reservation.status, period, now):
-            found["check_out"] = _url_or_none("desk.check_out", **ids)
+            found["check_out"] = url_for("desk.check_out", **ids)
         if reservation.status is ReservationStatus.CHECKED_OUT:
-            found["check_in"] = _url_or_none("desk.check_in", **ids)
+            found["check_in"] = url_for("desk.check_in", **ids)
     return {name: url for name, url in found.items() if url}
 
 
