@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from straxlab.core import clock
 from straxlab.extensions import db
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -116,3 +119,26 @@ def make_account(app: Flask) -> Callable[..., Account]:
             return Account(id=user.id, email=user.email, name=user.name)
 
     return create
+
+
+class LabClock:
+    """The application's clock, stopped at a moment the test chooses and moved on by it.
+
+    The live server runs in a thread of this process, so it reads the same clock.
+    """
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self.now: datetime | None = None
+
+    def set(self, at: datetime) -> None:
+        """From now on (until the test ends or the next ``set``) it is ``at`` everywhere."""
+        self._stack.enter_context(clock.frozen(at))
+        self.now = at
+
+
+@pytest.fixture
+def lab_clock() -> Iterator[LabClock]:
+    """A clock the test sets; the real clock comes back when the test ends."""
+    with ExitStack() as stack:
+        yield LabClock(stack)

@@ -39,9 +39,30 @@ def expect_login_page(page: Page) -> None:
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        ("teacher", ["Start"]),
-        ("staff", ["Start"]),
-        ("manager", ["Start", "Gebruikers"]),
+        ("teacher", ["Start", "Apparatuur reserveren", "Mijn reserveringen"]),
+        (
+            "staff",
+            [
+                "Start",
+                "Apparatuur reserveren",
+                "Mijn reserveringen",
+                "Uitleenbalie",
+                "Goedkeuringen",
+                "Alle reserveringen",
+                "Catalogus",
+                "Instellingen",
+            ],
+        ),
+        (
+            "manager",
+            [
+                "Start",
+                "Apparatuur reserveren",
+                "Mijn reserveringen",
+                "Alle reserveringen",
+                "Gebruikers",
+            ],
+        ),
     ],
 )
 def test_each_role_sees_its_own_main_menu(
@@ -53,7 +74,7 @@ def test_each_role_sees_its_own_main_menu(
     expect_home(page, account)
     nav = page.locator('nav[aria-label="Hoofdmenu"]')
     expect(nav).to_be_visible()
-    # The whole menu, in order: a teacher or staff member gets no "Gebruikers" link.
+    # The whole menu, in order: only managers get "Gebruikers", only staff run the desk.
     expect(nav.get_by_role("link")).to_have_text(menu)
     expect(nav.get_by_role("link", name="Start")).to_have_attribute("aria-current", "page")
     if role == "manager":
@@ -127,7 +148,9 @@ def test_language_choice_is_remembered_for_the_user(
     log_in(other, account.email, account.password)
     expect_home(other, account, welcome="Welcome")
     expect(other.locator("html")).to_have_attribute("lang", "en")
-    expect(other.locator('nav[aria-label="Main menu"]').get_by_role("link")).to_have_text(["Home"])
+    expect(other.locator('nav[aria-label="Main menu"]').get_by_role("link")).to_have_text(
+        ["Home", "Reserve equipment", "My reservations"]
+    )
 
 
 def test_wrong_password_shows_an_error_and_keeps_the_email(
