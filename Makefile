@@ -62,3 +62,11 @@ messages: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache $(MO)
+
+# Speed benchmarks (by hand or in CI; they print figures and never fail on a target):
+# `make bench`, or `make bench BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test`.
+BENCH_DATABASE_URL ?=
+.PHONY: bench
+bench: $(VENV)/.run-deps
+	$(BIN)/python benchmarks/availability.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python benchmarks/reserve.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))

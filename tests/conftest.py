@@ -5,45 +5,29 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 
 from straxlab import create_app
-from straxlab.config import TestConfig, normalise_database_url
+from straxlab.config import TestConfig
 from straxlab.extensions import db
+from tests import scratch
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def _postgres_database(base_url: str) -> Iterator[str]:
-    """A fresh database on the PostgreSQL server of ``base_url``, dropped afterwards."""
-    url = sa.make_url(normalise_database_url(base_url))
-    name = f"straxlab_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("TEST_DATABASE_URL", "")
-    if base.startswith(("postgres", "postgresql")):
-        yield from _postgres_database(base)
+    if scratch.is_postgres(base):
+        with scratch.postgres_database(base, "straxlab_test") as url:
+            yield url
     else:
         path = tmp_path_factory.mktemp("db") / "straxlab-test.sqlite"
         yield f"sqlite:///{path}"
@@ -52,12 +36,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated_url(database_url: str) -> str:
     """The test database, upgraded to head by the project's own migrations."""
-    app = create_app(TestConfig(database_url))
-    with app.app_context():
-        config = app.extensions["migrate"].migrate.get_config()
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
-        db.engine.dispose()
+    scratch.migrate(database_url)
     return database_url
 
 

@@ -97,17 +97,40 @@ class Setting(Model):
         return f"<Setting {self.key}={self.value!r}>"
 
 
+_CACHE_KEY = "straxlab.settings"
+
+
 def get(key: str) -> Any:
-    """The current value of a setting: the stored one, else the default in code."""
+    """The current value of a setting: the stored one, else the default in code.
+
+    All stored values are read in one query per transaction (a reservation asks for several)
+    and forgotten at commit or rollback, so every transaction sees the values as they are.
+    """
     spec = SPECS[key]
-    row = db.session.get(Setting, key)
-    if row is None:
+    stored = _stored_values()
+    if key not in stored:
         return spec.default
     try:
-        return spec.parse(row.value)
+        return spec.parse(stored[key])
     except InvalidRequest:
         # A value stored under older bounds must not take the application down.
         return spec.default
+
+
+def _stored_values() -> dict[str, Any]:
+    info = db.session.info
+    if _CACHE_KEY not in info:
+        rows = db.session.execute(sa.select(Setting.key, Setting.value))
+        info[_CACHE_KEY] = {row.key: row.value for row in rows}
+    return dict(info[_CACHE_KEY])
+
+
+def _forget(session: so.Session, *_: Any) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
+    sa.event.listen(so.Session, _event, _forget)
 
 
 def put(key: str, raw: Any, *, actor_id: int | None, now: datetime) -> Any:
@@ -121,6 +144,7 @@ def put(key: str, raw: Any, *, actor_id: int | None, now: datetime) -> Any:
         db.session.add(row)
     else:
         row.value, row.updated_at, row.updated_by_id = value, now, actor_id
+    db.session.info.pop(_CACHE_KEY, None)
     audit.record(
         "setting.changed",
         actor_id=actor_id,

@@ -266,10 +266,11 @@ def free_counts(
             Asset.equipment_type_id.in_(type_ids),
             Asset.status == AssetStatus.AVAILABLE,
             ReservationItem.is_active,
-            ReservationItem.starts_at < widest,
         )
     )
+    # Gear that is out is found through its own small index: no bound on starts_at there.
     near = base.where(
+        ReservationItem.starts_at < widest,
         ReservationItem.starts_at > period.start - LOOKBACK,
         ReservationItem.blocked_until > period.start,
     )
@@ -404,17 +405,19 @@ def week_items(type_id: int, window: Interval, *, now: datetime) -> list[sa.Row[
         .where(
             Asset.equipment_type_id == type_id,
             ReservationItem.is_active,
-            ReservationItem.starts_at < window.end,
         )
     )
     near = base.where(
+        ReservationItem.starts_at < window.end,
         ReservationItem.starts_at > window.start - LOOKBACK,
         ReservationItem.blocked_until > window.start,
     )
+    # Gear that is out is found through its own small index: no bound on starts_at there.
     overdue = base.where(
         ReservationItem.checked_out_at.is_not(None), ReservationItem.blocked_until <= now
     )
-    return list(db.session.execute(near.union(overdue)))
+    rows = db.session.execute(near.union(overdue))
+    return [row for row in rows if row.starts_at < window.end]
 
 
 def availability_grid(

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from babel.dates import get_day_names
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +43,7 @@ from straxlab.equipment.rules import (
     AssetStatus,
     ClosedPeriod,
     Interval,
+    OpeningHours,
     Problem,
     ReservationStatus,
 )
@@ -157,15 +159,31 @@ def components_of(
     return {equipment_type.id: quantity}
 
 
-def _types(type_ids: Iterable[int]) -> dict[int, EquipmentType]:
-    ids = sorted(set(type_ids))
-    found = db.session.scalars(sa.select(EquipmentType).where(EquipmentType.id.in_(ids)))
-    return {t.id: t for t in found}
+def types_of(equipment_type: EquipmentType | None, kit: Kit | None) -> dict[int, EquipmentType]:
+    """The equipment types a request for a type or a kit involves, by id."""
+    if kit is not None:
+        return {c.equipment_type_id: c.equipment_type for c in kit.components}
+    if equipment_type is None:
+        raise InvalidRequest(_l("Choose one equipment type or one kit."))
+    return {equipment_type.id: equipment_type}
 
 
-def _desk_hours_text() -> str:
-    hours = opening_hours()
+def desk_days_text(hours: OpeningHours) -> str:
+    """ "Monday to Friday", or the days one by one when they are not in a row."""
+    names = get_day_names("wide", locale=get_locale())
+    days = sorted(hours.weekdays)
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return str(_l("%(first)s to %(last)s", first=names[days[0] - 1], last=names[days[-1] - 1]))
+    return ", ".join(names[day - 1] for day in days)
+
+
+def desk_times_text(hours: OpeningHours) -> str:
     return f"{hours.opens:%H:%M}–{hours.closes:%H:%M}"
+
+
+def desk_hours_text(hours: OpeningHours) -> str:
+    """ "Monday to Friday 08:30–17:00", in the reader's language."""
+    return f"{desk_days_text(hours)} {desk_times_text(hours)}"
 
 
 def check_request(
@@ -194,9 +212,9 @@ def check_request(
     closed = closures_between(
         period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
     )
-    desk = rules.desk_problems(period, hours=opening_hours(), closures=closed, zone=zone)
-    findings.problems += desk
-    findings.params["hours"] = _desk_hours_text()
+    hours = opening_hours()
+    findings.problems += rules.desk_problems(period, hours=hours, closures=closed, zone=zone)
+    findings.params["hours"] = desk_hours_text(hours)
     if closed:
         findings.params["reason"] = "; ".join(sorted({c.reason for c in closed}))
     held = assets_held(requester, period, exclude_reservation_id=exclude_reservation_id)
@@ -204,6 +222,9 @@ def check_request(
     requested = sum(components.values())
     findings.problems += rules.quota_problems(held, requested, quota)
     findings.params.update(held=held + requested, quota=quota)
+    required = [t for t in types.values() if t.required_qualification]
+    if not required:
+        return findings
     on_file = [
         (q.kind, q.valid_until)
         for q in db.session.scalars(
@@ -211,7 +232,7 @@ def check_request(
         )
     ]
     last_day = period.end.astimezone(zone).date()
-    for equipment_type in types.values():
+    for equipment_type in required:
         missing = rules.qualification_problems(
             equipment_type.required_qualification, on_file, last_day
         )
@@ -259,20 +280,22 @@ def _enforce(findings: Findings, actor: User, override_reason: str) -> str:
     raise findings.error(findings.waivable[0])
 
 
-def lock_assets(type_ids: Iterable[int]) -> None:
-    """Lock the assets of these types (PostgreSQL) so concurrent requests take turns.
+def lock_assets(type_ids: Iterable[int]) -> list[Asset]:
+    """Every asset of these types, locked (PostgreSQL) so that concurrent requests take turns.
 
     SQLite needs no row lock: the request's write transaction began with BEGIN IMMEDIATE.
-    Locking in id order keeps two requests for overlapping types from deadlocking.
+    Locking in id order keeps two requests for overlapping types from deadlocking. The types
+    themselves are already in the session, so they are not joined (or locked) again.
     """
-    if not race_guard_enabled():
-        return
-    db.session.execute(
-        sa.select(Asset.id)
+    query = (
+        sa.select(Asset)
         .where(Asset.equipment_type_id.in_(sorted(set(type_ids))))
         .order_by(Asset.id)
-        .with_for_update()
-    ).all()
+        .options(so.lazyload(Asset.equipment_type))
+    )
+    if race_guard_enabled():
+        query = query.with_for_update(of=Asset)
+    return list(db.session.scalars(query))
 
 
 def busy_asset_ids(
@@ -289,10 +312,24 @@ def busy_asset_ids(
     reads only the items near the window, however long the history. Gear that is out
     and overdue stays blocked until it comes back.
     """
-    session = session or db.session
+    busy, _ = _busy_and_out(
+        type_ids, window, now=now, exclude=exclude_reservation_id, session=session or db.session
+    )
+    return busy
+
+
+def _busy_and_out(
+    type_ids: Iterable[int],
+    window: Interval,
+    *,
+    now: datetime,
+    exclude: int | None,
+    session: so.Session,
+) -> tuple[set[int], set[int]]:
+    """Assets blocked in ``window``, and assets out on loan right now (one query)."""
     ids = sorted(set(type_ids))
     overlapping = (
-        sa.select(ReservationItem.asset_id)
+        sa.select(ReservationItem.asset_id, sa.literal(1).label("kind"))
         .join(Asset, Asset.id == ReservationItem.asset_id)
         .where(
             Asset.equipment_type_id.in_(ids),
@@ -302,20 +339,30 @@ def busy_asset_ids(
             ReservationItem.blocked_until > window.start,
         )
     )
-    still_out = (
-        sa.select(ReservationItem.asset_id)
+    # Out now: kind 2 when overdue (blocked until it comes back), else 3.
+    out_now = (
+        sa.select(
+            ReservationItem.asset_id,
+            sa.case((ReservationItem.blocked_until <= now, 2), else_=3).label("kind"),
+        )
         .join(Asset, Asset.id == ReservationItem.asset_id)
         .where(
             Asset.equipment_type_id.in_(ids),
             ReservationItem.is_active,
             ReservationItem.checked_out_at.is_not(None),
-            ReservationItem.blocked_until <= now,
         )
     )
-    if exclude_reservation_id is not None:
-        overlapping = overlapping.where(ReservationItem.reservation_id != exclude_reservation_id)
-        still_out = still_out.where(ReservationItem.reservation_id != exclude_reservation_id)
-    return set(session.scalars(overlapping.union(still_out)))
+    if exclude is not None:
+        overlapping = overlapping.where(ReservationItem.reservation_id != exclude)
+        out_now = out_now.where(ReservationItem.reservation_id != exclude)
+    busy: set[int] = set()
+    out: set[int] = set()
+    for asset_id, kind in session.execute(overlapping.union_all(out_now)):
+        if kind in (1, 2):
+            busy.add(asset_id)
+        if kind in (2, 3):
+            out.add(asset_id)
+    return busy, out
 
 
 def usable_assets(type_ids: Iterable[int]) -> list[Asset]:
@@ -338,17 +385,15 @@ def _blocked_window(period: Interval, types: dict[int, EquipmentType]) -> Interv
 
 def _busy_for_check(
     type_ids: Iterable[int], window: Interval, *, now: datetime, exclude: int | None
-) -> set[int]:
+) -> tuple[set[int], set[int]]:
     if race_guard_enabled():
-        return busy_asset_ids(type_ids, window, now=now, exclude_reservation_id=exclude)
+        return _busy_and_out(type_ids, window, now=now, exclude=exclude, session=db.session)
     # Negative control: read in a separate, already finished transaction and leave time
     # for a rival to do the same, as an unguarded check-then-insert would.
     with so.Session(db.engine) as outside:
-        busy = busy_asset_ids(
-            type_ids, window, now=now, exclude_reservation_id=exclude, session=outside
-        )
+        found = _busy_and_out(type_ids, window, now=now, exclude=exclude, session=outside)
     _time.sleep(0.05)
-    return busy
+    return found
 
 
 def allocate(
@@ -357,19 +402,24 @@ def allocate(
     period: Interval,
     *,
     now: datetime,
+    assets: Sequence[Asset],
     keep: Sequence[int] = (),
     exclude_reservation_id: int | None = None,
 ) -> dict[int, list[Asset]]:
-    """Pick free assets per type, keeping the ``keep`` assets where they are still free."""
+    """Pick free assets per type from ``assets`` (as locked by :func:`lock_assets`).
+
+    Keeps the ``keep`` assets where they are still free, then prefers assets on the shelf
+    over ones that are out now (due back in time, but a late return would endanger this).
+    """
     window = _blocked_window(period, types)
-    busy = _busy_for_check(components, window, now=now, exclude=exclude_reservation_id)
+    busy, out = _busy_for_check(components, window, now=now, exclude=exclude_reservation_id)
     by_type: dict[int, list[Asset]] = defaultdict(list)
-    for asset in usable_assets(components):
-        if asset.id not in busy:
+    for asset in assets:
+        if asset.status is AssetStatus.AVAILABLE and asset.id not in busy:
             by_type[asset.equipment_type_id].append(asset)
     chosen: dict[int, list[Asset]] = {}
     for type_id, wanted in components.items():
-        free = sorted(by_type[type_id], key=lambda a: (a.id not in keep, a.tag))
+        free = sorted(by_type[type_id], key=lambda a: (a.id not in keep, a.id in out, a.tag, a.id))
         if len(free) < wanted:
             raise _no_free_assets(
                 types,
@@ -555,11 +605,11 @@ def request_reservation(
     components = components_of(equipment_type, kit, quantity)
     if not components:
         raise InvalidRequest(_l("This kit has no contents yet."))
-    types = _types(components)
+    types = types_of(equipment_type, kit)
     findings = check_request(requester, types, components, period, now=now)
     override = _enforce(findings, actor, override_reason)
-    lock_assets(components)
-    chosen = allocate(types, components, period, now=now)
+    assets = lock_assets(components)
+    chosen = allocate(types, components, period, now=now, assets=assets)
     needs_staff = any(types[type_id].needs_approval for type_id in components)
     staff_reserving = actor.can(Permission.APPROVE_RESERVATIONS)
     status = (
@@ -627,7 +677,7 @@ def change_reservation(
     _check_quantity(quantity)
     purpose = _check_purpose(purpose)
     components = components_of(reservation.equipment_type, reservation.kit, quantity)
-    types = _types(components)
+    types = types_of(reservation.equipment_type, reservation.kit)
     findings = check_request(
         reservation.requester,
         types,
@@ -637,7 +687,7 @@ def change_reservation(
         exclude_reservation_id=reservation.id,
     )
     override = _enforce(findings, actor, override_reason)
-    lock_assets(components)
+    assets = lock_assets(components)
     old_period = Interval(reservation.starts_at, reservation.ends_at)
     old_quantity = reservation.quantity
     kept_before = [item.asset_id for item in reservation.items]
@@ -646,6 +696,7 @@ def change_reservation(
         components,
         period,
         now=now,
+        assets=assets,
         keep=kept_before,
         exclude_reservation_id=reservation.id,
     )
@@ -716,12 +767,18 @@ def approve(reservation: Reservation, *, actor: User, now: datetime, note: str =
             _l("The pickup time of this request has passed; it can no longer be approved.")
         )
     components = components_of(reservation.equipment_type, reservation.kit, reservation.quantity)
-    types = _types(components)
-    lock_assets(components)
+    types = types_of(reservation.equipment_type, reservation.kit)
+    assets = lock_assets(components)
     period = Interval(reservation.starts_at, reservation.ends_at)
     current = [item.asset_id for item in reservation.items]
     chosen = allocate(
-        types, components, period, now=now, keep=current, exclude_reservation_id=reservation.id
+        types,
+        components,
+        period,
+        now=now,
+        assets=assets,
+        keep=current,
+        exclude_reservation_id=reservation.id,
     )
     replaced = _reassign(reservation, types, chosen, period)
     _move(reservation, ReservationStatus.APPROVED, now)
@@ -886,12 +943,20 @@ def swap_asset(
     if reservation.status not in {ReservationStatus.PENDING, ReservationStatus.APPROVED}:
         raise Conflict(_l("Only a reservation that has not been picked up can be changed."))
     type_id = item.asset.equipment_type_id
-    types = _types([type_id])
-    lock_assets([type_id])
+    types = {type_id: item.asset.equipment_type}
+    assets = lock_assets([type_id])
     period = Interval(reservation.starts_at, reservation.ends_at)
     window = _blocked_window(period, types)
-    busy = busy_asset_ids([type_id], window, now=now) | {i.asset_id for i in reservation.items}
-    spare = next((a for a in usable_assets([type_id]) if a.id not in busy), None)
+    busy, out = _busy_and_out([type_id], window, now=now, exclude=None, session=db.session)
+    busy |= {i.asset_id for i in reservation.items}
+    spare = next(
+        (
+            a
+            for a in sorted(assets, key=lambda a: (a.id in out, a.tag, a.id))
+            if a.status is AssetStatus.AVAILABLE and a.id not in busy
+        ),
+        None,
+    )
     if spare is None:
         raise _no_free_assets(types, {type_id: 1}, type_id, 0, period, now=now, exclude=None)
     old_tag = item.asset.tag
@@ -976,10 +1041,12 @@ def _staff_only(actor: User, permission: Permission) -> None:
 
 
 def _flush_or_conflict() -> None:
-    """Flush; the exclusion constraint's refusal (SQLSTATE 23P01) is the same conflict."""
+    """Flush; the exclusion constraint's refusal (SQLSTATE 23P01) is the same conflict.
+
+    No savepoint: after any domain error the caller rolls the whole transaction back.
+    """
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == "23P01":
             raise Conflict(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -44,19 +43,6 @@ NO_ADVANCE_LIMIT = 100 * 365
 
 def _photo_url(name: str | None) -> str | None:
     return url_for("catalogue.photo", name=name) if name else None
-
-
-def _hours_text(hours: OpeningHours) -> str:
-    return f"{hours.opens:%H:%M}–{hours.closes:%H:%M}"
-
-
-def _weekdays_text(hours: OpeningHours) -> str:
-    """ "Monday to Friday", or the days one by one when they are not in a row."""
-    names = get_day_names("wide", locale=get_locale())
-    days = sorted(hours.weekdays)
-    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-        return _("%(first)s to %(last)s", first=names[days[0] - 1], last=names[days[-1] - 1])
-    return ", ".join(names[day - 1] for day in days)
 
 
 def _when(moment: datetime) -> str:
@@ -103,8 +89,8 @@ def catalogue() -> ResponseReturnValue:
         groups=groups,
         kits=kits,
         hours=hours,
-        hours_text=_hours_text(hours),
-        weekdays_text=_weekdays_text(hours),
+        hours_text=services.desk_times_text(hours),
+        weekdays_text=services.desk_days_text(hours),
         qualifications=queries.qualification_kinds(current_user, today),
         photo_url=_photo_url,
         today=today,
@@ -131,7 +117,7 @@ def _period_is_usable(
         problems=problems,
         params={
             "days": rules.MAX_LOAN_DAYS,
-            "hours": _hours_text(hours),
+            "hours": services.desk_hours_text(hours),
             "reason": "; ".join(sorted({c.reason for c in closed})),
         },
     )
@@ -231,7 +217,7 @@ def reserve() -> ResponseReturnValue:
         form=form,
         equipment_type=equipment_type,
         kit=kit,
-        hours_text=_hours_text(hours),
+        hours_text=services.desk_times_text(hours),
         suggestion=suggestion,
         suggestion_url=suggestion_url,
         photo_url=_photo_url,
@@ -363,7 +349,7 @@ def reservation(reservation_id: int) -> ResponseReturnValue:
         describe=lambda event: describe_event(event, names),
         desk=_desk_actions(reservation, now),
         suggestion_url=suggestion_url,
-        hours_text=_hours_text(hours),
+        hours_text=services.desk_times_text(hours),
         today=clock.today(zone),
     )
 
@@ -536,5 +522,5 @@ def availability(type_id: int) -> ResponseReturnValue:
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         this_week=queries.week_of(None, today),
-        hours_text=_hours_text(hours),
+        hours_text=services.desk_times_text(hours),
     )

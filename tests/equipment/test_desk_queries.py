@@ -230,7 +230,8 @@ def test_approval_findings_show_supply_rivals_maintenance_overdue_and_limits(sce
     assert [r.id for r in yara.competing] == [scenario["rival"]]
     assert [a.id for a in yara.out_overdue] == [scenario["overdue_asset"]]
     assert yara.in_maintenance == []
-    assert yara.problems == ["Yara Volgend has no valid “Drone pilot A1/A3” on file."]
+    # Worded in the lab's language (Dutch by default), naming the person and the certificate.
+    assert yara.problems == ["Voor Yara Volgend is geen geldig “Drone pilot A1/A3” geregistreerd."]
     assert not yara.clear
 
     zeno = findings[scenario["rival"]]
@@ -238,7 +239,9 @@ def test_approval_findings_show_supply_rivals_maintenance_overdue_and_limits(sce
     assert [s.free_after for s in zeno.supply] == [1]
     assert [r.id for r in zeno.competing] == [scenario["waiting"]]
     assert zeno.out_overdue == []
-    assert zeno.problems == ["Zeno Tegelijk would hold 2 items at once; the lending rules allow 1."]
+    assert zeno.problems == [
+        "Zeno Tegelijk zou dan 2 exemplaren tegelijk hebben; het uitleenreglement staat er 1 toe."
+    ]
 
     vera = findings[scenario["vr"]]
     assert [a.id for a in vera.in_maintenance] == [scenario["vr_asset"]]
