@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -22,7 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import Choice, SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from straxlab.core.forms import Form
 from straxlab.equipment import rules
@@ -216,9 +217,19 @@ class ChangeForm(PeriodForm):
 
 
 class CancelForm(Form):
+    """Cancelling cannot be undone, so it takes a ticked box as well as the button."""
+
     reason = TextAreaField(
         _l("Reason (optional)"),
         validators=[Optional(), Length(max=1000)],
+    )
+    confirm = BooleanField(
+        _l("Yes, cancel this reservation"),
+        validators=[
+            DataRequired(
+                message=_l("Tick the box to confirm that you want to cancel this reservation.")
+            )
+        ],
     )
     submit = SubmitField(_l("Cancel this reservation"))
 

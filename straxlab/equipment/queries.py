@@ -313,15 +313,23 @@ class DayInfo:
     is_today: bool
     opens_at: datetime
     closes_at: datetime
+    # Before today: what was free then no longer matters, and returned loans are not shown.
+    is_past: bool = False
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One reservation's hold on an asset during one day."""
+    """One reservation's hold on an asset during one day.
 
-    kind: str  # "reserved" or "out"
+    ``from_time``/``until_time`` are the reservation's own pickup and return (when they fall
+    inside the desk's hours that day); ``free_from`` is when the asset is free again after
+    the turnaround, when that differs from the return and is still within the day.
+    """
+
+    kind: str  # "reserved", "out", or "turnaround" (only the time to get it ready again)
     from_time: str | None
     until_time: str | None
+    free_from: str | None = None
     pending: bool = False
     overdue: bool = False
     reservation_id: int | None = None
@@ -332,7 +340,7 @@ class Slot:
 @dataclass
 class Cell:
     day: DayInfo
-    state: str  # free, reserved, out, maintenance, closed
+    state: str  # free, reserved, out, maintenance, closed, past
     slots: list[Slot] = field(default_factory=list)
     reserve_args: dict[str, str] | None = None
 
@@ -343,8 +351,18 @@ class GridRow:
     cells: list[Cell]
 
 
+def default_week(today: date, hours: OpeningHours) -> date:
+    """The Monday of the week to show first: this one, or the next when the desk does not
+    open again this week (at the weekend)."""
+    monday = rules.week_days(today)[0]
+    rest = (today + timedelta(days=n) for n in range(7 - today.weekday()))
+    if any(day.isoweekday() in hours.weekdays for day in rest):
+        return monday
+    return monday + timedelta(days=7)
+
+
 def week_of(raw: str | None, today: date) -> date:
-    """``?week=2026-12-03`` -> the Monday of that week; anything odd -> this week."""
+    """``?week=2026-12-03`` -> the Monday of that week; anything odd -> the week of ``today``."""
     try:
         day = date.fromisoformat(raw or "")
     except ValueError:
@@ -379,6 +397,7 @@ def week_days(
                 closed=bool(reasons) or day.isoweekday() not in hours.weekdays,
                 reason="; ".join(reasons) or None,
                 is_today=day == today,
+                is_past=day < today,
                 opens_at=_desk_moment(day, hours.opens, zone),
                 closes_at=_desk_moment(day, hours.closes, zone),
             )
@@ -395,6 +414,8 @@ def week_items(type_id: int, window: Interval, *, now: datetime) -> list[sa.Row[
             ReservationItem.blocked_until,
             ReservationItem.checked_out_at,
             Reservation.id.label("reservation_id"),
+            Reservation.starts_at.label("reservation_starts_at"),
+            Reservation.ends_at.label("reservation_ends_at"),
             Reservation.status,
             Reservation.requester_id,
             User.name.label("requester_name"),
@@ -453,6 +474,9 @@ def availability_grid(
         held = sorted(by_asset.get(asset.id, []), key=lambda r: r.starts_at)
         cells = []
         for day in days:
+            if day.is_past:
+                cells.append(Cell(day, "past"))
+                continue
             found = (
                 _slot(row, day, now=now, zone=zone, viewer=viewer_id, names=show_names)
                 for row in held
@@ -479,20 +503,36 @@ def availability_grid(
 def _slot(
     row: sa.Row[Any], day: DayInfo, *, now: datetime, zone: ZoneInfo, viewer: int, names: bool
 ) -> Slot | None:
-    """How an item shows in one day's cell, measured against the desk's hours that day."""
+    """How an item shows in one day's cell, measured against the desk's hours that day.
+
+    Whether the asset is held that day goes by ``blocked_until`` (the return plus the
+    turnaround); the times shown are the reservation's own.
+    """
     overdue = row.checked_out_at is not None and row.blocked_until <= now
-    end = None if overdue else row.blocked_until
-    if row.starts_at >= day.closes_at or (end is not None and end <= day.opens_at):
+    blocked = None if overdue else row.blocked_until
+    if row.starts_at >= day.closes_at or (blocked is not None and blocked <= day.opens_at):
         return None
+    start = row.reservation_starts_at
+    end = None if overdue else row.reservation_ends_at
+    if row.checked_out_at is not None:
+        kind = "out"
+    elif end is not None and end <= day.opens_at:
+        kind = "turnaround"  # the loan ended before this day; the asset is being got ready
+    else:
+        kind = "reserved"
+
+    def wall(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%H:%M}"
+
+    free_from = None
+    if blocked is not None and blocked < day.closes_at and (end is None or blocked > end):
+        free_from = wall(blocked)
     mine = row.requester_id == viewer
     return Slot(
-        kind="out" if row.checked_out_at is not None else "reserved",
-        from_time=f"{row.starts_at.astimezone(zone):%H:%M}"
-        if row.starts_at > day.opens_at
-        else None,
-        until_time=f"{end.astimezone(zone):%H:%M}"
-        if end is not None and end < day.closes_at
-        else None,
+        kind=kind,
+        from_time=wall(start) if day.opens_at < start < day.closes_at else None,
+        until_time=wall(end) if end is not None and day.opens_at < end < day.closes_at else None,
+        free_from=free_from,
         pending=row.status is ReservationStatus.PENDING,
         overdue=overdue,
         reservation_id=row.reservation_id if (names or mine) else None,

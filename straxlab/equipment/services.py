@@ -886,7 +886,9 @@ def take_back(
     card_wiped: bool | None = None,
 ) -> Reservation:
     """Take gear back at the desk. Returned assets are free from this moment; damaged ones go
-    to maintenance. The reservation is returned once everything is back."""
+    to maintenance, and so do recording devices whose memory card was not confirmed wiped
+    (recordings of students are personal data: nobody borrows them before staff wipe it).
+    The reservation is returned once everything is back."""
     _staff_only(actor, Permission.LEND)
     if reservation.status is not ReservationStatus.CHECKED_OUT:
         raise Conflict(_l("This reservation is not out on loan."))
@@ -911,12 +913,16 @@ def take_back(
     for item in returning:
         item.returned_at, item.returned_by_id, item.condition_in = now, actor.id, condition
         item.is_active = False
-        if item.asset.equipment_type.holds_recordings:
-            item.card_wiped = card_wiped
         if item.asset_id in damaged:
             item.damage_report = report
             item.asset.status = AssetStatus.MAINTENANCE
             item.asset.condition_note = report
+        if item.asset.equipment_type.holds_recordings:
+            item.card_wiped = bool(card_wiped)
+            if not card_wiped:
+                item.asset.status = AssetStatus.MAINTENANCE
+                note = str(_l("Memory card not confirmed wiped."))
+                item.asset.condition_note = f"{item.asset.condition_note} {note}".strip()
     if all(i.returned_at is not None for i in reservation.items):
         _move(reservation, ReservationStatus.RETURNED, now)
     reservation.updated_at = now
@@ -927,6 +933,12 @@ def take_back(
         now,
         assets=[i.asset.tag for i in returning],
         damaged=sorted(i.asset.tag for i in returning if i.asset_id in damaged) or None,
+        card_not_wiped=sorted(
+            i.asset.tag
+            for i in returning
+            if i.asset.equipment_type.holds_recordings and not card_wiped
+        )
+        or None,
         condition=condition or None,
         card_wiped=card_wiped,
     )

@@ -285,15 +285,11 @@ def _may_change(reservation: Reservation) -> bool:
 @permission_required(Permission.RESERVE)
 def reservation(reservation_id: int) -> ResponseReturnValue:
     reservation = _visible(reservation_id)
-    may_change = _may_change(reservation)
-    if request.method == "POST" and not may_change:
+    if request.method == "POST" and not _may_change(reservation):
         abort(403)
-    now, zone, hours = clock.now(), services.lab_zone(), opening_hours()
+    now, zone = clock.now(), services.lab_zone()
     staff = _staff()
-    form = _change_form(reservation, zone)
-    if not staff:
-        del form.override_reason
-    form.offer_times(hours, whole_day=staff)
+    form = _change_form(reservation, zone, posted=request.method == "POST")
     suggestion_url = None
     if form.validate_on_submit():
         period = form.period(zone)
@@ -336,13 +332,30 @@ def reservation(reservation_id: int) -> ResponseReturnValue:
                 else:
                     flash(_("Your changes have been saved."), "success")
                 return redirect(url_for("equipment.reservation", reservation_id=reservation_id))
+    return _show_reservation(
+        reservation, form, CancelForm(formdata=None), now=now, suggestion_url=suggestion_url
+    )
+
+
+def _show_reservation(
+    reservation: Reservation,
+    form: ChangeForm,
+    cancel_form: CancelForm,
+    *,
+    now: datetime,
+    suggestion_url: str | None = None,
+) -> str:
+    """The reservation page, with the change and cancel forms as they stand."""
+    zone, hours = services.lab_zone(), opening_hours()
     events, names = queries.reservation_history(reservation)
     return render_template(
         "equipment/reservation.html",
         reservation=reservation,
         form=form,
-        cancel_form=CancelForm(formdata=None),
-        may_change=may_change and reservation.status in queries.OPEN_STATUSES,
+        cancel_form=cancel_form,
+        # The borrower reads the page as theirs; staff and managers look at someone else's.
+        own=reservation.requester_id == current_user.id,
+        may_change=_may_change(reservation) and reservation.status in queries.OPEN_STATUSES,
         overdue=rules.is_overdue(reservation.status, reservation.ends_at, False, now),
         events=events,
         names=names,
@@ -354,16 +367,21 @@ def reservation(reservation_id: int) -> ResponseReturnValue:
     )
 
 
-def _change_form(reservation: Reservation, zone: Any) -> ChangeForm:
-    """On POST what was sent; on GET the reservation as it is, or a suggested period."""
-    if request.method == "POST":
-        return ChangeForm()
-    if "start_date" in request.args:
-        return ChangeForm(
+def _change_form(reservation: Reservation, zone: Any, *, posted: bool) -> ChangeForm:
+    """When posted, what was sent; otherwise the reservation as it is, or a suggested period."""
+    if posted:
+        form = ChangeForm()
+    elif "start_date" in request.args:
+        form = ChangeForm(
             formdata=request.args, quantity=reservation.quantity, purpose=reservation.purpose
         )
-    form = ChangeForm(formdata=None, quantity=reservation.quantity, purpose=reservation.purpose)
-    form.fill_period(Interval(reservation.starts_at, reservation.ends_at), zone)
+    else:
+        form = ChangeForm(formdata=None, quantity=reservation.quantity, purpose=reservation.purpose)
+        form.fill_period(Interval(reservation.starts_at, reservation.ends_at), zone)
+    staff = _staff()
+    if not staff:
+        del form.override_reason
+    form.offer_times(opening_hours(), whole_day=staff)
     return form
 
 
@@ -391,13 +409,17 @@ def cancel(reservation_id: int) -> ResponseReturnValue:
     reservation = _visible(reservation_id)
     if not _may_change(reservation):
         abort(403)
+    now = clock.now()
     form = CancelForm()
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("equipment.reservation", reservation_id=reservation_id))
+    # Only a reservation that can still be cancelled shows the form and its checkbox; for any
+    # other the service says why not.
+    cancellable = rules.can_move(reservation.status, ReservationStatus.CANCELLED)
+    if cancellable and not form.validate_on_submit():
+        change_form = _change_form(reservation, services.lab_zone(), posted=False)
+        return _show_reservation(reservation, change_form, form, now=now)
     try:
         services.cancel_reservation(
-            reservation, actor=current_user, now=clock.now(), reason=form.reason.data or ""
+            reservation, actor=current_user, now=now, reason=form.reason.data or ""
         )
     except NotAllowed:
         db.session.rollback()
@@ -502,7 +524,10 @@ def availability(type_id: int) -> ResponseReturnValue:
     equipment_type = db.get_or_404(EquipmentType, type_id)
     now, zone, hours = clock.now(), services.lab_zone(), opening_hours()
     today = now.astimezone(zone).date()
-    monday = queries.week_of(request.args.get("week"), today)
+    # When the desk does not open again this week (a weekend), the coming week is shown.
+    default_week = queries.default_week(today, hours)
+    monday = queries.week_of(request.args.get("week"), default_week)
+    this_week = queries.week_of(None, today)
     closures = services.closures_between(monday, monday + timedelta(days=6))
     days = queries.week_days(monday, hours=hours, closures=closures, zone=zone, today=today)
     grid = queries.availability_grid(
@@ -521,6 +546,7 @@ def availability(type_id: int) -> ResponseReturnValue:
         monday=monday,
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
-        this_week=queries.week_of(None, today),
+        this_week=this_week,
+        moved_ahead="week" not in request.args and default_week != this_week,
         hours_text=services.desk_times_text(hours),
     )

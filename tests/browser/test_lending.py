@@ -15,14 +15,21 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
+from straxlab.auth.models import User
 from straxlab.core import clock
 from straxlab.equipment import services
 from straxlab.equipment.models import Asset, Qualification, ReservationItem
 from straxlab.extensions import db
 from tests.browser.conftest import Account, LabClock, NewContext
-from tests.factories import make_category, make_kit, make_type, next_desk_morning
+from tests.factories import (
+    make_category,
+    make_kit,
+    make_reservation,
+    make_type,
+    next_desk_morning,
+)
 
 MakeAccount = Callable[..., Account]
 
@@ -274,3 +281,59 @@ def test_drone_kit_from_request_to_damaged_return(
         has=t.get_by_role("heading", name=DRONE, exact=True)
     )
     expect(drone_entry).to_contain_text("1 available")
+
+
+PHONE = {"width": 375, "height": 800}
+# A link pasted into the purpose: one long word that must wrap, not widen the page.
+PASTED_LINK = "https://school.example/opdrachten/" + "vlog-over-licht-en-geluid-" * 6 + "klas-3b"
+
+
+def test_teacher_pages_fit_a_phone(
+    app: Flask, browser: Browser, live_server: str, make_account: MakeAccount, lab_clock: LabClock
+) -> None:
+    """At 375 px no teacher page is wider than the screen; the grid scrolls in its own region."""
+    pickup = open_desk_morning(app)
+    lab_clock.set(pickup - timedelta(days=1))
+    teacher = make_account(role="teacher", name="Anna de Vries")
+    staff = make_account(role="staff", name="Bram Jansen")
+    with app.app_context():
+        camera = make_type(name="Camera" + "X" * 60, assets=3, description=PASTED_LINK)
+        reservation = make_reservation(
+            db.session.get(User, teacher.id),
+            equipment_type=camera,
+            starts_at=pickup,
+            ends_at=pickup + timedelta(hours=6),
+            purpose=f"See {PASTED_LINK}",
+        )
+        db.session.commit()
+        type_id, reservation_id = camera.id, reservation.id
+    day = pickup.date().isoformat()
+    period = f"start_date={day}&start_time=10:00&end_date={day}&end_time=16:00"
+    pages = {
+        teacher: [
+            "/",
+            f"/equipment?{period}",
+            f"/equipment/reserve?type={type_id}&{period}",
+            "/reservations",
+            f"/reservations/{reservation_id}",
+            f"/equipment/types/{type_id}",
+            f"/equipment/types/{type_id}/availability?week={day}",
+        ],
+        staff: [f"/reservations/{reservation_id}"],
+    }
+    for account, paths in pages.items():
+        context = browser.new_context(base_url=live_server, locale="en-GB", viewport=PHONE)
+        try:
+            page = context.new_page()
+            log_in(page, account)
+            switch_to_english(page, account)
+            for path in paths:
+                page.goto(path)
+                expect(heading(page)).to_be_visible()
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= PHONE["width"], f"{path} is {wide} px wide on a phone"
+                if path.endswith(f"week={day}"):
+                    grid = page.get_by_role("region", name=re.compile("Week of"))
+                    assert grid.evaluate("e => e.scrollWidth > e.clientWidth"), "grid must scroll"
+        finally:
+            context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -121,6 +122,47 @@ def test_catalogue_groups_types_and_counts_kits(app_ctx):
 )
 def test_week_of(raw, monday):
     assert queries.week_of(raw, date(2026, 12, 2)) == monday
+
+
+@pytest.mark.parametrize(
+    ("today", "monday"),
+    [
+        (date(2026, 11, 30), date(2026, 11, 30)),  # Monday
+        (date(2026, 12, 4), date(2026, 11, 30)),  # Friday: the desk still opens today
+        (date(2026, 12, 5), date(2026, 12, 7)),  # Saturday: the coming week
+        (date(2026, 12, 6), date(2026, 12, 7)),  # Sunday
+    ],
+)
+def test_default_week_skips_to_the_coming_week_at_the_weekend(app_ctx, today, monday):
+    assert queries.default_week(today, opening_hours()) == monday
+
+
+def test_default_week_follows_the_desks_days(app_ctx):
+    saturdays_too = dataclasses.replace(opening_hours(), weekdays=frozenset(range(1, 7)))
+    assert queries.default_week(date(2026, 12, 5), saturdays_too) == date(2026, 11, 30)
+    assert queries.default_week(date(2026, 12, 6), saturdays_too) == date(2026, 12, 7)
+
+
+def test_availability_grid_shows_loan_times_but_holds_through_the_turnaround(app_ctx, staff):
+    camera = make_type(assets=1, turnaround_minutes=30)
+    early = reserve(make_user(), camera, at(1, 9), at(1, 11))
+    reserve(make_user(), camera, at(1, 13), at(1, 16, 45))
+    zone = services.lab_zone()
+    days = queries.week_days(
+        date(2026, 11, 30), hours=opening_hours(), closures=[], zone=zone, today=date(2026, 12, 1)
+    )
+    grid = queries.availability_grid(
+        camera, days, now=NOW, zone=zone, viewer_id=staff.id, show_names=True
+    )
+    monday, tuesday = grid[0].cells[:2]
+    assert days[0].is_past and not days[1].is_past
+    assert (monday.state, monday.slots, monday.reserve_args) == ("past", [], None)
+    assert tuesday.state == "reserved"
+    assert [(s.from_time, s.until_time, s.free_from) for s in tuesday.slots] == [
+        ("09:00", "11:00", "11:30"),
+        ("13:00", "16:45", None),  # held until 17:15, after closing: not free again that day
+    ]
+    assert tuesday.slots[0].reservation_id == early.id
 
 
 def test_availability_grid_hides_other_borrowers_unless_allowed(app_ctx, staff):

@@ -375,3 +375,23 @@ def test_kit_with_a_retired_component_cannot_be_reserved(teacher):
     kit = make_kit("Oude dronekit", {drone: 1, case: 1})
     with pytest.raises(InvalidRequest):
         make_reservation(teacher, kit=kit, starts_at=at(1, 10), ends_at=at(1, 12), now=NOW)
+
+
+def test_recording_device_without_a_wiped_card_goes_to_maintenance(teacher, staff):
+    recorder = make_type(assets=1, holds_recordings=True)
+    reservation = reserve(teacher, recorder, start=at(1, 10), end=at(1, 16))
+    services.check_out(reservation, actor=staff, now=at(1, 10))
+    item = reservation.items[0]
+    services.take_back(reservation, actor=staff, now=at(1, 15), asset_ids=[item.asset_id])
+    assert item.card_wiped is False
+    assert item.asset.status is AssetStatus.MAINTENANCE
+    assert "geheugenkaart" in item.asset.condition_note.lower()
+
+
+def test_device_without_recordings_needs_no_card_confirmation(teacher, staff):
+    lights = make_type(assets=1)
+    reservation = reserve(teacher, lights, start=at(1, 10), end=at(1, 16))
+    services.check_out(reservation, actor=staff, now=at(1, 10))
+    item = reservation.items[0]
+    services.take_back(reservation, actor=staff, now=at(1, 15), asset_ids=[item.asset_id])
+    assert item.card_wiped is None and item.asset.status is AssetStatus.AVAILABLE

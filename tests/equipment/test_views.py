@@ -382,8 +382,11 @@ def test_cancel_frees_the_equipment(app, client, auth):
     )
     page = client.get(f"/reservations/{reservation_id}").get_data(as_text=True)
     assert "Cancelling frees the equipment for others at once." in page
+    assert f'action="/reservations/{reservation_id}/cancel#cancel-heading"' in page
+    assert 'name="confirm"' in page and "Yes, cancel this reservation" in page
     response = client.post(
-        f"/reservations/{reservation_id}/cancel", data={"reason": "Les gaat niet door"}
+        f"/reservations/{reservation_id}/cancel",
+        data={"reason": "Les gaat niet door", "confirm": "y"},
     )
     assert response.status_code == 302
     assert response.location == f"/reservations/{reservation_id}"
@@ -394,6 +397,75 @@ def test_cancel_frees_the_equipment(app, client, auth):
     assert 'name="purpose"' not in page  # nothing left to change
     again = client.post(f"/reservations/{reservation_id}/cancel", follow_redirects=True)
     assert "cannot become cancelled" in again.get_data(as_text=True)
+
+
+def test_cancel_without_the_ticked_box_keeps_the_reservation_and_the_reason(app, client, auth):
+    teacher = auth.login_as("teacher", locale="en")
+    reservation_id = build(
+        app, lambda: reserve_for(teacher.id, make_type(assets=1).id, at(1, 10), at(1, 12))
+    )
+    response = client.post(
+        f"/reservations/{reservation_id}/cancel", data={"reason": "Les gaat niet door"}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Tick the box to confirm" in error_of(page, "cancel-confirm")
+    assert 'aria-describedby="cancel-confirm-error"' in page
+    assert "<title>Error:" in page
+    assert textarea(page, "reason") == "Les gaat niet door"
+    # The rest of the page is as it was: the change form shows the reservation itself.
+    assert 'value="2026-12-01"' in page and '<option selected value="12:00">' in page
+    assert reservation_in_db(app, reservation_id).status is ReservationStatus.APPROVED
+    unticked = client.post(f"/reservations/{reservation_id}/cancel", data={"confirm": ""})
+    assert unticked.status_code == 200
+    assert reservation_in_db(app, reservation_id).status is ReservationStatus.APPROVED
+
+
+def test_staff_looking_at_a_teachers_reservation_see_the_borrower_not_my_reservations(
+    app, client, auth
+):
+    staff = auth.login_as("staff", locale="en")
+
+    def objects() -> tuple[int, int]:
+        teacher = make_user(name="Olga Eigenaar", email="olga@example.org")
+        camera = make_type(assets=2)
+        out = db.session.get(
+            Reservation, reserve_for(teacher.id, camera.id, at(30, 9, 30), at(30, 12))
+        )
+        services.check_out(out, actor=db.session.get(User, staff.id), now=NOW)
+        own = reserve_for(staff.id, camera.id, at(1, 10), at(1, 12))
+        return out.id, own
+
+    theirs, own = build(app, objects)
+    with clock.frozen(at(30, 13)):
+        page = client.get(f"/reservations/{theirs}").get_data(as_text=True)
+        mine = client.get(f"/reservations/{own}").get_data(as_text=True)
+    assert '<p><a href="/desk/reservations">All reservations</a></p>' in page
+    assert '<p><a href="/reservations">My reservations</a></p>' not in page
+    assert 'badge--bad">Overdue</span>' in page and "bring it back" not in page
+    assert "Olga Eigenaar" in page
+    assert 'href="mailto:olga@example.org">olga@example.org</a>' in page
+    assert '<p><a href="/reservations">My reservations</a></p>' in mine
+    assert "mailto:" not in mine
+
+
+def test_the_borrower_is_told_to_bring_it_back(app, client, auth):
+    teacher = auth.login_as("teacher", locale="en")
+
+    def objects() -> int:
+        out = db.session.get(
+            Reservation,
+            reserve_for(teacher.id, make_type(assets=1).id, at(30, 9, 30), at(30, 12)),
+        )
+        services.check_out(out, actor=make_user(role="staff"), now=NOW)
+        return out.id
+
+    reservation_id = build(app, objects)
+    with clock.frozen(at(30, 13)):
+        page = client.get(f"/reservations/{reservation_id}").get_data(as_text=True)
+    assert 'badge--bad">Overdue: bring it back</span>' in page
+    assert '<p><a href="/reservations">My reservations</a></p>' in page
+    assert "All reservations" not in page
 
 
 def test_another_teachers_reservation_cannot_be_found_by_guessing(app, client, auth):
@@ -421,9 +493,11 @@ def test_managers_see_a_reservation_but_cannot_change_it(app, client, auth):
     )
     page = client.get(f"/reservations/{reservation_id}").get_data(as_text=True)
     assert 'name="purpose"' not in page and "/cancel" not in page
+    assert '<p><a href="/desk/reservations">All reservations</a></p>' in page
     change = {**moments(1, "10:00", 1, "16:00"), "quantity": "1", "purpose": "x"}
     assert client.post(f"/reservations/{reservation_id}", data=change).status_code == 403
-    assert client.post(f"/reservations/{reservation_id}/cancel").status_code == 403
+    cancel = {"confirm": "y"}
+    assert client.post(f"/reservations/{reservation_id}/cancel", data=cancel).status_code == 403
     assert reservation_in_db(app, reservation_id).status is ReservationStatus.APPROVED
 
 
@@ -738,6 +812,68 @@ def test_availability_marks_the_teachers_own_reservation(app, client, auth):
     cells = grid_row(page, f"T{type_id}-01")
     assert cells[1] == ("reserved", "Reserved from 13:00 yours")
     assert f'href="/reservations/{reservation_id}">yours' in page
+
+
+def availability_page(client: Any, type_id: int, week: str | None = None) -> str:
+    query = f"?week={week}" if week else ""
+    response = client.get(f"/equipment/types/{type_id}/availability{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_availability_at_the_weekend_starts_with_the_coming_week(app, client, auth):
+    auth.login_as("teacher", locale="en")
+    type_id = build(app, lambda: make_type(assets=1).id)
+    saturday = datetime(2026, 12, 5, 11, 0, tzinfo=AMS)
+    with clock.frozen(saturday.astimezone(UTC)):
+        page = availability_page(client, type_id)
+        assert "Week of 7 December 2026</caption>" in page
+        assert "does not open again this week" in page
+        assert f'href="/equipment/types/{type_id}/availability?week=2026-11-30">This week' in page
+        # Asked for this week, it is shown: the days before today are past.
+        this_week = availability_page(client, type_id, "2026-12-05")
+    assert "Week of 30 November 2026</caption>" in this_week
+    assert "does not open again this week" not in this_week
+    cells = grid_row(this_week, f"T{type_id}-01")
+    assert [state for state, _ in cells] == ["past"] * 5 + ["closed", "closed"]
+    assert [words for _, words in cells[:5]] == ["Past"] * 5
+    assert "start_date=2026-12-0" not in this_week  # nothing in it can be reserved
+    with clock.frozen(datetime(2026, 12, 4, 16, 0, tzinfo=AMS).astimezone(UTC)):
+        friday = availability_page(client, type_id)
+    assert "Week of 30 November 2026</caption>" in friday
+
+
+def test_availability_marks_past_days_and_not_what_was_free_then(app, client, auth):
+    auth.login_as("teacher", locale="en")
+    objects = build(app, _grid_objects)
+    with clock.frozen(at(2, 9)):
+        page = availability_page(client, objects["type"])
+    first = grid_row(page, objects["tags"][0])
+    assert first[:2] == [("past", "Past"), ("past", "Past")]
+    assert first[2][0] == "free"
+    assert "start_date=2026-12-01" not in page and "start_date=2026-12-02" in page
+
+
+def test_availability_shows_the_reservations_own_times_and_free_after_turnaround(app, client, auth):
+    auth.login_as("staff", locale="en")
+
+    def objects() -> tuple[int, int]:
+        camera = make_type(assets=2, turnaround_minutes=15)
+        overnight = make_type(assets=1, turnaround_minutes=18 * 60)
+        reserve_for(make_user().id, camera.id, at(1, 10), at(1, 15))
+        reserve_for(make_user().id, overnight.id, at(1, 10), at(1, 16))
+        return camera.id, overnight.id
+
+    camera, overnight = build(app, objects)
+    page = availability_page(client, camera)
+    cell = grid_row(page, f"T{camera}-01")[1]
+    assert cell[0] == "reserved"
+    assert cell[1].startswith("Reserved 10:00–15:00 free again from 15:15")
+    page = availability_page(client, overnight)
+    tuesday, wednesday = grid_row(page, f"T{overnight}-01")[1:3]
+    assert tuesday[1].startswith("Reserved 10:00–16:00") and "free again" not in tuesday[1]
+    assert wednesday[0] == "reserved"
+    assert wednesday[1].startswith("Charging and checking free again from 10:00")
 
 
 # --- statement counts ------------------------------------------------------------------------
