@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from straxlab.core.forms import Form
+from straxlab.equipment.forms import FIRST_DAY, LAST_DAY
 from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.rules import ReservationStatus
 
@@ -105,14 +106,20 @@ def status_choices() -> list[SelectChoice]:
     ]
 
 
+def within_years(form: Form, field: DateField) -> None:
+    """Dates outside 2000-2100 mean nothing here (and near year 9999 they overflow)."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
+
+
 class ReservationFilterForm(Form):
     class Meta:
         csrf = False
 
     status = SelectField(_l("Status"), choices=status_choices, default="")
     q = SearchField(_l("Requester name"), validators=[Optional(), Length(max=100)])
-    first = DateField(_l("From"), validators=[Optional()])
-    last = DateField(_l("To"), validators=[Optional()])
+    first = DateField(_l("From"), validators=[Optional(), within_years])
+    last = DateField(_l("To"), validators=[Optional(), within_years])
 
     def validate_last(self, field: DateField) -> None:
         if field.data and self.first.data and field.data < self.first.data:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from straxlab.auth.models import User
@@ -38,6 +39,10 @@ from straxlab.extensions import db
 
 # The default window of the all-reservations list: from today, four weeks.
 DEFAULT_LIST_DAYS = 28
+# An approved pickup nobody came for this long after its time shows as not picked up.
+MISSED_PICKUP_AFTER = timedelta(minutes=30)
+# Reservations whose asset cannot go out: pending or approved, none of it handed out yet.
+WAITING_STATUSES = (ReservationStatus.PENDING, ReservationStatus.APPROVED)
 
 
 def is_overdue(reservation: Reservation, now: datetime) -> bool:
@@ -48,6 +53,15 @@ def is_overdue(reservation: Reservation, now: datetime) -> bool:
 def can_check_out(reservation: Reservation, now: datetime) -> bool:
     period = Interval(reservation.starts_at, reservation.ends_at)
     return rules.can_check_out(reservation.status, period, now)
+
+
+def is_missed_pickup(reservation: Reservation, now: datetime) -> bool:
+    """Approved, not picked up, and its pickup time passed more than half an hour ago."""
+    return (
+        reservation.status is ReservationStatus.APPROVED
+        and reservation.starts_at + MISSED_PICKUP_AFTER <= now
+        and now < reservation.ends_at
+    )
 
 
 def day_bounds(day: date) -> Interval:
@@ -70,6 +84,7 @@ class DeskRow:
     reservation: Reservation
     overdue: bool = False
     ready: bool = False  # a pickup that can be handed out now
+    missed: bool = False  # a pickup whose time passed a while ago: nobody came
 
     @property
     def outstanding(self) -> list[ReservationItem]:
@@ -114,9 +129,16 @@ def today_at_desk(now: datetime) -> DeskToday:
         )
         .order_by(Reservation.ends_at, Reservation.id)
     ).all()
-    rows = [DeskRow("pickup", r.starts_at, r, ready=can_check_out(r, now)) for r in pickups] + [
-        DeskRow("return", r.ends_at, r, overdue=is_overdue(r, now)) for r in returns
-    ]
+    rows = [
+        DeskRow(
+            "pickup",
+            r.starts_at,
+            r,
+            ready=can_check_out(r, now),
+            missed=is_missed_pickup(r, now),
+        )
+        for r in pickups
+    ] + [DeskRow("return", r.ends_at, r, overdue=is_overdue(r, now)) for r in returns]
     rows.sort(key=lambda row: (not row.overdue, row.at, row.kind != "return", row.reservation.id))
     return DeskToday(day=day, rows=rows, pending_count=pending_count())
 
@@ -130,31 +152,58 @@ def pending_count() -> int:
 
 
 def desk_today(now: datetime) -> dict[str, Any]:
-    """What the desk (staff home page) shows today."""
-    return {"desk": today_at_desk(now)}
+    """What the desk (staff home page) shows today, and how many reservations need a swap."""
+    return {"desk": today_at_desk(now), "endangered_count": len(endangered(now))}
 
 
-# Reservations endangered by overdue gear ------------------------------------------------
+# Reservations endangered by overdue gear or gear in maintenance ------------------------
 
 
 @dataclass(frozen=True)
 class Endangered:
-    """An asset that is out and overdue, and the next reservation that holds it."""
+    """A reservation item whose asset cannot go out as things stand: the asset is out and
+    overdue (``overdue`` is that loan), or it is in maintenance or retired (``overdue`` is None).
+    """
 
     asset: Asset
-    overdue: Reservation
+    overdue: Reservation | None
     next_item: ReservationItem
 
     @property
     def next(self) -> Reservation:
         return self.next_item.reservation
 
+    @property
+    def unusable(self) -> bool:
+        """The asset is in maintenance or retired (rather than out and overdue)."""
+        return self.overdue is None
+
+
+def _waiting_items(now: datetime) -> sa.Select[tuple[ReservationItem]]:
+    """Active items of reservations that are waiting for their pickup and not over yet."""
+    return (
+        sa.select(ReservationItem)
+        .join(Reservation, Reservation.id == ReservationItem.reservation_id)
+        .options(so.contains_eager(ReservationItem.reservation))
+        .where(
+            ReservationItem.is_active,
+            ReservationItem.checked_out_at.is_(None),
+            ReservationItem.starts_at > now - LOOKBACK,
+            Reservation.status.in_(WAITING_STATUSES),
+            Reservation.ends_at > now,
+        )
+        .order_by(ReservationItem.starts_at, ReservationItem.id)
+    )
+
 
 def endangered(now: datetime) -> list[Endangered]:
-    """For every overdue asset, the next active reservation that is waiting for it."""
+    """Reservations that need another asset: for every overdue asset the next reservation
+    waiting for it, and every waiting reservation that holds an asset in maintenance or retired.
+    """
     overdue_items = db.session.scalars(
         sa.select(ReservationItem)
         .join(Reservation, Reservation.id == ReservationItem.reservation_id)
+        .options(so.contains_eager(ReservationItem.reservation))
         .where(
             Reservation.status == ReservationStatus.CHECKED_OUT,
             Reservation.ends_at <= now,
@@ -162,28 +211,35 @@ def endangered(now: datetime) -> list[Endangered]:
             ReservationItem.returned_at.is_(None),
         )
     ).all()
-    if not overdue_items:
-        return []
     by_asset = {item.asset_id: item for item in overdue_items}
-    waiting = db.session.scalars(
-        sa.select(ReservationItem)
-        .join(Reservation, Reservation.id == ReservationItem.reservation_id)
-        .where(
-            ReservationItem.asset_id.in_(sorted(by_asset)),
-            ReservationItem.is_active,
-            ReservationItem.checked_out_at.is_(None),
-            ReservationItem.starts_at > now - LOOKBACK,
-            Reservation.status.in_([ReservationStatus.PENDING, ReservationStatus.APPROVED]),
-            Reservation.ends_at > now,
+    unusable = (AssetStatus.MAINTENANCE, AssetStatus.RETIRED)
+    query = _waiting_items(now).join(Asset, Asset.id == ReservationItem.asset_id)
+    if by_asset:
+        query = query.where(
+            sa.or_(Asset.status.in_(unusable), ReservationItem.asset_id.in_(sorted(by_asset)))
         )
-        .order_by(ReservationItem.starts_at, ReservationItem.id)
-    ).all()
+    else:
+        query = query.where(Asset.status.in_(unusable))
     found: dict[int, Endangered] = {}
-    for item in waiting:
-        if item.asset_id not in found:
-            out = by_asset[item.asset_id]
-            found[item.asset_id] = Endangered(item.asset, out.reservation, item)
-    return sorted(found.values(), key=lambda e: (e.next_item.starts_at, e.asset.tag))
+    next_of_overdue: set[int] = set()
+    for item in db.session.scalars(query).unique():
+        if item.asset.status in unusable:
+            found[item.id] = Endangered(item.asset, None, item)
+        elif item.asset_id in by_asset and item.asset_id not in next_of_overdue:
+            # Only the next reservation waits for the overdue asset; later ones may get it back.
+            next_of_overdue.add(item.asset_id)
+            found[item.id] = Endangered(item.asset, by_asset[item.asset_id].reservation, item)
+    return sorted(
+        found.values(), key=lambda e: (e.next_item.starts_at, e.asset.tag, e.next_item.id)
+    )
+
+
+def holders(asset_ids: Sequence[int], now: datetime) -> list[ReservationItem]:
+    """The waiting reservations' items that hold these assets, earliest pickup first."""
+    if not asset_ids:
+        return []
+    query = _waiting_items(now).where(ReservationItem.asset_id.in_(sorted(set(asset_ids))))
+    return list(db.session.scalars(query).unique())
 
 
 # One asset, as the QR label shows it ----------------------------------------------------
@@ -531,12 +587,18 @@ def all_reservations(
     status: ReservationStatus | None = None,
     requester: str = "",
 ) -> sa.Select[Reservation]:
-    """Reservations that touch the days ``first`` to ``last`` (lab wall clock), filtered."""
+    """Reservations whose period overlaps the days ``first`` to ``last`` (lab wall clock),
+    and every loan still out whatever its days (it is current), filtered."""
     start = day_bounds(first).start
     end = day_bounds(last).end
     query = (
         sa.select(Reservation)
-        .where(Reservation.starts_at < end, Reservation.ends_at > start)
+        .where(
+            sa.or_(
+                sa.and_(Reservation.starts_at < end, Reservation.ends_at > start),
+                Reservation.status == ReservationStatus.CHECKED_OUT,
+            )
+        )
         .order_by(Reservation.starts_at, Reservation.id)
     )
     if status is not None:

@@ -3,12 +3,15 @@ take-back, the approval queue, all reservations, and printable QR labels."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission, is_safe_next
@@ -26,8 +29,9 @@ from straxlab.equipment.desk_forms import (
     ReservationFilterForm,
     SwapForm,
 )
+from straxlab.equipment.forms import LAST_DAY
 from straxlab.equipment.models import Asset, Reservation, ReservationItem
-from straxlab.equipment.rules import EARLY_PICKUP, ReservationStatus
+from straxlab.equipment.rules import EARLY_PICKUP, AssetStatus, ReservationStatus
 from straxlab.extensions import db
 
 bp = Blueprint("desk", __name__)
@@ -38,6 +42,13 @@ APPROVALS_PER_PAGE = 20
 LABELS_PER_PAGE = 24
 # At most this many labels per sheet request (a few hundred assets print in one go).
 MAX_LABELS = 1200
+# At most this many reservations are linked in a flash (it travels in the session cookie).
+FLASH_LINKS = 5
+
+
+@bp.context_processor
+def _desk_helpers() -> dict[str, object]:
+    return {"missed_pickup": desk_queries.is_missed_pickup}
 
 
 def _back(target: str | None, fallback: str) -> str:
@@ -101,7 +112,12 @@ def asset(asset_id: int) -> ResponseReturnValue:
         return redirect(url_for("equipment.equipment_type", type_id=asset.equipment_type_id))
     now = clock.now()
     state = desk_queries.asset_state(asset, now)
-    return render_template("desk/asset.html", state=state, now=now)
+    return render_template(
+        "desk/asset.html",
+        state=state,
+        now=now,
+        can_manage_catalogue=current_user.can(Permission.MANAGE_CATALOGUE),
+    )
 
 
 @bp.route("/desk/reservations/<int:reservation_id>/check-out", methods=["GET", "POST"])
@@ -162,6 +178,9 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         now = clock.now()
         returning = [item for item in outstanding if item.asset_id in set(form.asset_ids.data)]
+        was_usable = {
+            item.asset_id for item in returning if item.asset.status is AssetStatus.AVAILABLE
+        }
         try:
             services.take_back(
                 reservation,
@@ -178,12 +197,20 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
             show_error(form, exc)
         else:
             tags = _tags(returning)
+            # Assets the take-back sent to maintenance (damaged, or a card not wiped).
+            benched = {
+                item.asset_id: item.asset.tag
+                for item in returning
+                if item.asset_id in was_usable and item.asset.status is not AssetStatus.AVAILABLE
+            }
             db.session.commit()
             if reservation.status is ReservationStatus.RETURNED:
                 message = _("Taken back: %(tags)s. Everything is back.", tags=tags)
             else:
                 message = _("Taken back: %(tags)s. Some items are still out.", tags=tags)
             flash(message, "success")
+            if benched:
+                _warn_about_holders(benched, now)
             return redirect(_back(form.next.data, _asset_page(reservation)))
     return render_template(
         "desk/check_in.html",
@@ -194,6 +221,53 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
         asks_wiped=asks_wiped,
         now=clock.now(),
     )
+
+
+def _warn_about_holders(benched: dict[int, str], now: datetime) -> None:
+    """Flash which reservations hold the assets that just went to maintenance, with links."""
+    tags = ", ".join(sorted(benched.values()))
+    held = desk_queries.holders(list(benched), now)
+    if not held:
+        flash(
+            ngettext(
+                "%(tags)s has gone to maintenance. No upcoming reservation holds it.",
+                "%(tags)s have gone to maintenance. No upcoming reservation holds them.",
+                len(benched),
+                tags=tags,
+            ),
+            "warning",
+        )
+        return
+    links = Markup(", ").join(
+        Markup('<a href="{url}">{label}</a>').format(
+            url=url_for("equipment.reservation", reservation_id=item.reservation_id),
+            label=_(
+                "%(tag)s: %(name)s, pickup %(when)s",
+                tag=benched[item.asset_id],
+                name=item.reservation.requester.name,
+                when=format_datetime(item.reservation.starts_at, "EEE d MMM HH:mm"),
+            ),
+        )
+        for item in held[:FLASH_LINKS]
+    )
+    if len(held) > FLASH_LINKS:
+        more = len(held) - FLASH_LINKS
+        links += Markup(', <a href="{url}">{label}</a>').format(
+            url=url_for("desk.index", _anchor="endangered"),
+            label=ngettext("%(num)d more", "%(num)d more", more),
+        )
+    # Translate with the placeholders left in, escape that text, then fill in: the tags are
+    # escaped, the links stay links.
+    text = ngettext(
+        "%(tags)s has gone to maintenance, and upcoming reservations hold it: %(links)s. "
+        "Swap it for another free one on the lending desk page.",
+        "%(tags)s have gone to maintenance, and upcoming reservations hold them: %(links)s. "
+        "Swap them for other free ones on the lending desk page.",
+        len(benched),
+        tags="%(tags)s",
+        links="%(links)s",
+    )
+    flash(escape(text) % {"tags": tags, "links": links}, "warning")
 
 
 @bp.route("/desk/reservations/<int:reservation_id>/items/<int:item_id>/swap", methods=["POST"])
@@ -323,7 +397,7 @@ def reservations() -> ResponseReturnValue:
     requester = ""
     if filters.validate():
         first = filters.first.data or today
-        last = filters.last.data or desk_queries.default_list_window(first)[1]
+        last = filters.last.data or min(desk_queries.default_list_window(first)[1], LAST_DAY)
         first = min(first, last)
         if filters.status.data:
             status = ReservationStatus(filters.status.data)

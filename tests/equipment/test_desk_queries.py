@@ -182,12 +182,173 @@ def test_tomorrows_pickups_and_returned_loans_are_not_on_todays_list(scenario):
 
 def test_endangered_lists_the_next_reservation_of_an_overdue_asset(scenario):
     rows = desk_queries.endangered(NOW)
-    assert [(r.asset.id, r.overdue.id, r.next.id) for r in rows] == [
-        (scenario["overdue_asset"], scenario["loan"], scenario["waiting"])
+    assert [(r.asset.id, r.overdue and r.overdue.id, r.next.id) for r in rows] == [
+        (scenario["overdue_asset"], scenario["loan"], scenario["waiting"]),
+        # Vera's request holds the headset that is in maintenance.
+        (scenario["vr_asset"], None, scenario["vr"]),
     ]
     assert rows[0].next_item.id == scenario["waiting_item"]
-    # Before the loan is due back nothing is endangered.
-    assert desk_queries.endangered(at(1, 11)) == []
+    assert not rows[0].unusable and rows[1].unusable
+    # Before the loan is due back only the headset in maintenance endangers a reservation.
+    assert [r.next.id for r in desk_queries.endangered(at(1, 11))] == [scenario["vr"]]
+
+
+def _maintenance_case():
+    """A camera in maintenance held by reservations in every state; a retired one held too."""
+    staff = make_user(role="staff")
+    camera = make_type(name="Sony ZV-1", assets=3)
+    broken, spare, old = db.session.scalars(
+        sa.select(Asset).where(Asset.equipment_type_id == camera.id).order_by(Asset.tag)
+    ).all()
+
+    def book(starts_at, ends_at):
+        reservation = make_reservation(
+            make_user(), equipment_type=camera, starts_at=starts_at, ends_at=ends_at, now=BOOKED
+        )
+        reservation.items[0].asset = broken
+        db.session.flush()
+        return reservation
+
+    over = book(at(1, 10), at(1, 12))  # Tuesday: its period is over
+    missed = book(at(2, 8, 30), at(2, 12))  # today, pickup passed, nobody came yet
+    later = book(at(3, 10), at(3, 12))
+    pending = make_reservation(
+        make_user(), equipment_type=camera, starts_at=at(4, 10), ends_at=at(4, 12), now=BOOKED
+    )
+    pending.status = ReservationStatus.PENDING
+    pending.items[0].asset = broken
+    cancelled = book(at(4, 14), at(4, 16))
+    services.cancel_reservation(cancelled, actor=cancelled.requester, now=BOOKED)
+    # Out on loan with the asset that is retired meanwhile: not waiting for it any more.
+    out = make_reservation(
+        make_user(), equipment_type=camera, starts_at=at(2, 8, 30), ends_at=at(2, 16), now=BOOKED
+    )
+    out.items[0].asset = old
+    db.session.flush()
+    services.check_out(out, actor=staff, now=at(2, 8, 30))
+    retired_held = make_reservation(
+        make_user(), equipment_type=camera, starts_at=at(7, 10), ends_at=at(7, 12), now=BOOKED
+    )
+    retired_held.items[0].asset = old
+    broken.status = AssetStatus.MAINTENANCE
+    old.status = AssetStatus.RETIRED
+    db.session.commit()
+    return {
+        "broken": broken.id,
+        "spare": spare.id,
+        "old": old.id,
+        "over": over.id,
+        "missed": missed.id,
+        "later": later.id,
+        "pending": pending.id,
+        "cancelled": cancelled.id,
+        "out": out.id,
+        "retired_held": retired_held.id,
+    }
+
+
+def test_endangered_lists_waiting_reservations_that_hold_an_asset_in_maintenance(app_ctx):
+    case = _maintenance_case()
+    rows = desk_queries.endangered(NOW)
+    # Pending and approved ones not yet picked up whose period is not over; not the one out
+    # already, not the cancelled one, not Tuesday's.
+    assert [r.next.id for r in rows] == [
+        case["missed"],
+        case["later"],
+        case["pending"],
+        case["retired_held"],
+    ]
+    assert all(r.unusable and r.overdue is None for r in rows)
+    assert [r.asset.id for r in rows] == [case["broken"]] * 3 + [case["old"]]
+    # The same reservations are the ones told about when the asset goes to maintenance.
+    held = desk_queries.holders([case["broken"]], NOW)
+    assert [i.reservation_id for i in held] == [case["missed"], case["later"], case["pending"]]
+    assert desk_queries.holders([], NOW) == []
+    assert desk_queries.desk_today(NOW)["endangered_count"] == 4
+
+
+def test_endangered_takes_the_same_number_of_statements_for_more_rows(app_ctx):
+    _maintenance_case()
+    build_desk_scenario()
+
+    def statements() -> int:
+        db.session.expunge_all()
+        with count_statements() as seen:
+            rows = desk_queries.endangered(NOW)
+            for row in rows:
+                assert row.next.requester.name and row.asset.equipment_type.name
+                assert row.overdue is None or row.overdue.requester.name
+        return len([s for s in seen if not s.startswith("BEGIN")])
+
+    few = statements()
+    camera = db.session.scalars(sa.select(Asset).where(Asset.status == AssetStatus.MAINTENANCE))
+    broken = next(iter(camera))
+    for day in (8, 9, 10):
+        reservation = make_reservation(
+            make_user(),
+            equipment_type=broken.equipment_type,
+            starts_at=at(day, 10),
+            ends_at=at(day, 12),
+            now=BOOKED,
+        )
+        reservation.items[0].asset = broken
+    db.session.commit()
+    assert statements() == few
+
+
+def test_a_pickup_nobody_came_for_is_missed_after_half_an_hour(scenario):
+    def pickup_row(now):
+        rows = desk_queries.today_at_desk(now).rows
+        return next(r for r in rows if r.reservation.id == scenario["pickup"])
+
+    # Pim's pickup is at 10:00.
+    assert not pickup_row(at(2, 10, 29)).missed and pickup_row(at(2, 10, 29)).ready
+    row = pickup_row(at(2, 10, 30))
+    assert row.missed and row.ready
+    reservation = db.session.get(Reservation, scenario["pickup"])
+    assert desk_queries.is_missed_pickup(reservation, at(2, 14))
+    # Over, or handed out: no longer a missed pickup.
+    assert not desk_queries.is_missed_pickup(reservation, at(2, 15))
+    services.check_out(
+        reservation, actor=db.session.get(type(reservation.requester), scenario["staff"]), now=NOW
+    )
+    assert not desk_queries.is_missed_pickup(reservation, at(2, 14))
+
+
+def test_all_reservations_overlap_the_days_and_include_every_loan_still_out(scenario):
+    def listed(first, last, status=None):
+        query = desk_queries.all_reservations(first=first, last=last, status=status)
+        return {r.id for r in db.session.scalars(query)}
+
+    # Thursday only: Yara's and Zeno's requests; Xander's overdue drone and Quinten's recorder
+    # are still out, so they are listed whatever the days.
+    thursday = date(2026, 12, 3)
+    assert listed(thursday, thursday) == {
+        scenario["waiting"],
+        scenario["rival"],
+        scenario["zeno_recorder"],
+        scenario["loan"],
+        scenario["quinten"],
+    }
+    # A period that started before the first day but overlaps it is listed.
+    assert scenario["pickup"] in listed(date(2026, 12, 2), date(2026, 12, 2))
+    far = date(2027, 3, 1)
+    assert listed(far, far) == {scenario["loan"], scenario["quinten"]}
+    assert listed(far, far, ReservationStatus.CHECKED_OUT) == {
+        scenario["loan"],
+        scenario["quinten"],
+    }
+    assert listed(far, far, ReservationStatus.APPROVED) == set()
+    # Once back, a loan is listed by its days only.
+    quinten = db.session.get(Reservation, scenario["quinten"])
+    services.take_back(
+        quinten,
+        actor=db.session.get(type(quinten.requester), scenario["staff"]),
+        now=NOW,
+        asset_ids=[quinten.items[0].asset_id],
+        card_wiped=True,
+    )
+    assert listed(far, far) == {scenario["loan"]}
 
 
 def test_asset_state_knows_who_has_it_who_is_next_and_what_to_do(scenario):

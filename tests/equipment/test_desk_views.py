@@ -88,6 +88,26 @@ def test_staff_home_lists_overdue_first_then_today_in_time_order(client, scenari
     assert f"/desk/reservations/{scenario['loan']}/check-in" in body
 
 
+def test_a_pickup_nobody_came_for_shows_as_not_picked_up(client, scenario, staff):
+    pickup = scenario["pickup"]  # Pim's, at 10:00
+    body = page(get(client, "/", when=at(2, 10, 15)))
+    assert "Ready for pickup" in body and "Not picked up" not in body
+    for path in ("/", "/desk"):
+        body = page(get(client, path, when=at(2, 10, 31)))
+        row = body[body.index("Pim Ophaal") - 1500 : body.index("Pim Ophaal")]
+        assert "Not picked up (pickup was 10:00)" in row and "Ready for pickup" not in row
+        # Late pickup still possible; or open the reservation to cancel it.
+        after = body[body.index("Pim Ophaal") :]
+        assert f"/desk/reservations/{pickup}/check-out" in after
+        assert f'href="/reservations/{pickup}"' in after
+        assert "Open the reservation to cancel it" in after
+    # The desk pages that show the status say so too.
+    body = page(get(client, f"/desk/reservations/{pickup}/check-out", when=at(2, 10, 31)))
+    assert "Not picked up (pickup was 10:00)" in body
+    body = page(get(client, "/desk/reservations", when=at(2, 13)))
+    assert "Not picked up (pickup was 10:00)" in body
+
+
 def test_staff_home_without_anything_today_says_what_to_expect(client, staff):
     body = page(get(client, "/"))
     assert "No pickups or returns today" in body
@@ -107,7 +127,41 @@ def test_desk_shows_the_endangered_reservation_and_swaps_it(app, client, scenari
     assert item.asset_id != scenario["overdue_asset"]
     body = page(get(client, "/desk"))
     assert "has been swapped for" in body
-    assert "No reservation is waiting for overdue equipment." in body
+    section = body[body.index('id="endangered-heading"') :]
+    assert "Yara Volgend" not in section
+    # Vera's request still holds the headset in maintenance.
+    assert "Vera Virtueel" in section and "Held item is in maintenance." in section
+
+
+def test_desk_lists_reservations_holding_an_asset_in_maintenance(app, client, scenario, staff):
+    body = page(get(client, "/desk"))
+    section = body[body.index('id="endangered-heading"') :]
+    row = section[section.index("Vera Virtueel") - 2000 : section.index("Vera Virtueel") + 2000]
+    assert "Held item is in maintenance." in row and "In maintenance" in row
+    headset = fetch(app, Asset, scenario["vr_asset"])
+    swap = f"/desk/reservations/{scenario['vr']}/items/"
+    assert swap in row and f"Swap {headset.tag} for another free one" in row
+    # The staff home page counts them (the overdue drone's next one and Vera's).
+    home = page(get(client, "/"))
+    assert "2 reservations hold an asset that is overdue or in maintenance." in home
+    assert 'href="/desk#endangered"' in home
+
+
+def test_desk_without_trouble_says_so(client, staff):
+    body = page(get(client, "/desk"))
+    assert "No reservation holds overdue equipment or equipment in maintenance." in body
+    assert "hold an asset that is overdue" not in page(get(client, "/"))
+
+
+def test_desk_tables_scroll_in_a_labelled_focusable_region(client, scenario, staff):
+    body = page(get(client, "/desk"))
+    for caption in ("today-caption", "endangered-caption"):
+        assert f'role="region" aria-labelledby="{caption}" tabindex="0"' in body
+        assert f'<caption id="{caption}">' in body
+    body = page(get(client, f"/desk/reservations/{scenario['pickup']}/check-out"))
+    assert 'role="region" aria-labelledby="items-caption" tabindex="0"' in body
+    body = page(get(client, "/desk/reservations"))
+    assert 'role="region" aria-labelledby="reservations-caption" tabindex="0"' in body
 
 
 def test_swap_without_a_free_asset_says_so(app, client, scenario, staff):
@@ -173,9 +227,13 @@ def test_asset_page_offers_check_out_when_the_pickup_is_due(app, client, scenari
     assert "Nothing to hand out or take back now." in body
 
 
-def test_asset_page_warns_about_maintenance(client, scenario, staff):
+def test_asset_page_warns_about_maintenance_and_links_to_the_catalogue(client, scenario, staff):
     body = page(get(client, f"/desk/assets/{scenario['vr_asset']}"))
     assert "This asset is in maintenance" in body and "In maintenance" in body
+    assert f'href="/catalogue/assets/{scenario["vr_asset"]}"' in body
+    assert "Repaired? Set it available in the catalogue" in body
+    body = page(get(client, f"/desk/assets/{scenario['overdue_asset']}"))
+    assert "Repaired?" not in body
 
 
 @pytest.mark.parametrize("role", ["teacher", "manager"])
@@ -306,6 +364,101 @@ def test_partial_take_back_with_damage_sends_the_asset_to_maintenance(app, clien
     assert "Already back" in body and "Lens gebarsten" in body
 
 
+def _held_next(app, asset_id, *, name, day):
+    """A later approved reservation of someone else that holds this asset."""
+    with app.app_context():
+        asset = db.session.get(Asset, asset_id)
+        reservation = make_reservation(
+            make_user(name=name),
+            equipment_type=asset.equipment_type,
+            starts_at=at(day, 10),
+            ends_at=at(day, 12),
+            now=BOOKED,
+        )
+        reservation.items[0].asset = asset
+        db.session.commit()
+        return reservation.id, reservation.items[0].id
+
+
+def test_damaged_take_back_names_the_reservations_that_hold_the_asset_next(app, client, staff):
+    reservation_id, (broken, kept) = _out_on_loan(app)
+    first, _ = _held_next(app, broken, name="Hanna <Haast>", day=3)
+    second, item = _held_next(app, broken, name="Ivo Inhaal", day=4)
+    response = post(
+        client,
+        f"/desk/reservations/{reservation_id}/check-in",
+        {"asset_ids": [broken, kept], "damaged": [broken], "damage_report": "Lens gebarsten"},
+    )
+    assert response.status_code == 302
+    body = page(get(client, "/desk"))
+    flashes = body[body.index('class="flashes"') : body.index("</div>", body.index("flashes"))]
+    tag = fetch(app, Asset, broken).tag
+    assert "flash--warning" in flashes
+    assert f"{tag} has gone to maintenance, and upcoming reservations hold it:" in flashes
+    link = f'<a href="/reservations/{first}">{tag}: Hanna &lt;Haast&gt;, pickup Thu 3 Dec 10:00</a>'
+    assert link in flashes and f'href="/reservations/{second}"' in flashes
+    assert "<Haast>" not in flashes
+    # The desk lists both, with a swap for each.
+    section = body[body.index('id="endangered-heading"') :]
+    assert section.count("Held item is in maintenance.") == 2
+    assert "Lens gebarsten" in section
+    swap = f"/desk/reservations/{second}/items/{item}/swap"
+    assert swap in section
+    assert post(client, swap, {"next": "/desk"}).status_code == 302
+    assert fetch(app, ReservationItem, item).asset_id == kept
+    section = page(get(client, "/desk"))
+    assert section.count("Held item is in maintenance.") == 1
+
+
+def test_take_back_links_at_most_five_reservations_in_the_flash(app, client, staff):
+    reservation_id, (broken, _kept) = _out_on_loan(app)
+    held = [
+        _held_next(app, broken, name=f"Lener {day}", day=day)[0]
+        for day in (3, 4, 7, 8, 9, 10, 11, 14)
+    ]
+    post(
+        client,
+        f"/desk/reservations/{reservation_id}/check-in",
+        {"asset_ids": [broken], "damaged": [broken], "damage_report": "Kapot"},
+    )
+    body = page(get(client, "/desk"))
+    flashes = body[body.index('class="flashes"') : body.index("</div>", body.index("flashes"))]
+    assert [f'href="/reservations/{r}"' in flashes for r in held] == [True] * 5 + [False] * 3
+    assert '<a href="/desk#endangered">3 more</a>' in flashes
+
+
+def test_take_back_to_maintenance_without_later_reservations_says_so(app, client, staff):
+    reservation_id, (broken, _kept) = _out_on_loan(app)
+    post(
+        client,
+        f"/desk/reservations/{reservation_id}/check-in",
+        {"asset_ids": [broken], "damaged": [broken], "damage_report": "Kapot"},
+    )
+    body = page(get(client, "/desk"))
+    tag = fetch(app, Asset, broken).tag
+    assert f"{tag} has gone to maintenance. No upcoming reservation holds it." in body
+
+
+def test_recorder_without_a_wiped_card_goes_to_maintenance_and_warns(app, client, staff):
+    reservation_id, (recorder,) = _out_on_loan(app, quantity=1, holds_recordings=True)
+    later, _ = _held_next(app, recorder, name="Jet Opname", day=3)
+    path = f"/desk/reservations/{reservation_id}/check-in"
+    assert "goes to maintenance until the card is wiped" in page(get(client, path))
+    response = post(client, path, {"asset_ids": [recorder]})
+    assert response.status_code == 302
+    asset = fetch(app, Asset, recorder)
+    assert asset.status is AssetStatus.MAINTENANCE
+    body = page(get(client, "/desk"))
+    assert f"{asset.tag} has gone to maintenance" in body
+    assert f'href="/reservations/{later}"' in body
+    section = body[body.index('id="endangered-heading"') :]
+    assert "Jet Opname" in section and "Held item is in maintenance." in section
+    # The asset page shows why, and where to put it back into service.
+    body = page(get(client, f"/desk/assets/{recorder}"))
+    assert "Memory card not confirmed wiped" in body
+    assert f'href="/catalogue/assets/{recorder}"' in body
+
+
 def test_damage_without_a_report_keeps_the_form(app, client, staff):
     reservation_id, (first, second) = _out_on_loan(app)
     path = f"/desk/reservations/{reservation_id}/check-in"
@@ -356,6 +509,7 @@ def test_approval_queue_lists_requests_with_their_findings(client, scenario, sta
     yara = body[positions[0] : positions[1]]
     assert "Yara Volgend" in yara and "Thursday 3 December 10:00" in yara
     assert "Yara Volgend has no valid “Drone pilot A1/A3” on file." in yara
+    assert "Needs attention" in yara and ">Check<" not in yara
     assert "Zeno Tegelijk" in yara and "Competing requests" in yara
     assert "is still out and overdue" in yara
     zeno = body[positions[1] : positions[2]]
@@ -483,6 +637,43 @@ def test_all_reservations_filter_by_status_and_name(app, client, staff):
     assert "Bram Bakker" in body and "Anna de Vries" not in body
     body = page(get(client, "/desk/reservations", query_string={"q": "nobody"}))
     assert "match these filters" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"first": "0001-01-01"}, "first"),
+        ({"last": "9999-12-31"}, "last"),
+        ({"first": "9999-12-30"}, "first"),
+        ({"first": "1999-12-31", "last": "2026-12-10"}, "first"),
+        ({"first": "2026-12-01", "last": "2101-01-01"}, "last"),
+    ],
+)
+def test_all_reservations_refuses_dates_outside_2000_to_2100(client, staff, query, field):
+    response = get(client, "/desk/reservations", query_string=query)
+    assert response.status_code == 200
+    body = page(response)
+    assert f'id="{field}-error"' in body
+    assert "Choose a date in the years 2000 to 2100." in body
+    assert f'value="{query[field]}"' in body  # what was typed stays
+    assert "<title>Error: All reservations" in body
+
+
+def test_all_reservations_up_to_the_last_day_2100(client, staff):
+    body = page(get(client, "/desk/reservations", query_string={"first": "2100-12-31"}))
+    assert "Choose a date" not in body
+    assert 'value="2100-12-31"' in body
+
+
+def test_all_reservations_always_list_loans_that_are_still_out(app, client, scenario, staff):
+    # Xander's drone was due back yesterday: before the default window, but still out.
+    body = page(get(client, "/desk/reservations"))
+    assert "Xander Laat" in body and "Overdue" in body
+    far = {"first": "2027-06-01", "last": "2027-06-02"}
+    body = page(get(client, "/desk/reservations", query_string=far))
+    assert "Xander Laat" in body and "Quinten Terug" in body and "Pim Ophaal" not in body
+    body = page(get(client, "/desk/reservations", query_string={**far, "status": "approved"}))
+    assert "Xander Laat" not in body and "match these filters" in body
 
 
 def test_all_reservations_refuses_a_backwards_range(app, client, staff):
