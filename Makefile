@@ -58,7 +58,7 @@ browser-test: $(VENV)/.test-deps translations
 messages: $(VENV)/.test-deps
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output --ignore-dirs=".* __pycache__" \
 	  --project straxlab --copyright-holder "STRAX-lab" -o straxlab/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i straxlab/translations/messages.pot -d straxlab/translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i straxlab/translations/messages.pot -d straxlab/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache $(MO)
