@@ -80,7 +80,11 @@ def teacher_home(user: User, now: datetime) -> dict[str, Any]:
     """What the home page shows about lending: the next reservations, current ones first."""
     query = (
         _own(user.id)
-        .where(Reservation.status.in_(ACTIVE_STATUSES))
+        .where(
+            Reservation.status.in_(ACTIVE_STATUSES),
+            # A request whose period is over without a pickup is not "next" any more.
+            sa.or_(Reservation.status == ReservationStatus.CHECKED_OUT, Reservation.ends_at > now),
+        )
         .order_by(Reservation.starts_at, Reservation.id)
         .limit(HOME_LIMIT + 1)
     )
@@ -100,7 +104,7 @@ def my_reservations(user: User, now: datetime, page: int) -> dict[str, Any]:
     ).all()
     upcoming = db.session.scalars(
         _own(user.id)
-        .where(Reservation.status.in_(OPEN_STATUSES))
+        .where(Reservation.status.in_(OPEN_STATUSES), Reservation.ends_at > now)
         .order_by(Reservation.starts_at, Reservation.id)
         .limit(UPCOMING_LIMIT)
     ).all()

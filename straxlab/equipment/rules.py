@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# However a type is configured and whatever staff override, no loan is longer than this and
-# no turnaround longer than MAX_TURNAROUND_MINUTES. Together they bound the overlap query
+# However a type is configured, no loan is longer than this (staff cannot waive it) and no
+# turnaround longer than MAX_TURNAROUND_MINUTES. Together they bound the overlap query
 # from below (an active item that overlaps a window starts at most this long before it),
 # which keeps availability as fast at a million reservations as at a thousand.
 MAX_LOAN_DAYS = 60
@@ -52,8 +52,14 @@ TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
             ReservationStatus.EXPIRED,
         }
     ),
+    # Approved but never picked up before the period ended: expired (a no-show).
     ReservationStatus.APPROVED: frozenset(
-        {ReservationStatus.CHECKED_OUT, ReservationStatus.CANCELLED, ReservationStatus.PENDING}
+        {
+            ReservationStatus.CHECKED_OUT,
+            ReservationStatus.CANCELLED,
+            ReservationStatus.PENDING,
+            ReservationStatus.EXPIRED,
+        }
     ),
     ReservationStatus.CHECKED_OUT: frozenset({ReservationStatus.RETURNED}),
     ReservationStatus.RETURNED: frozenset(),
@@ -129,7 +135,7 @@ class ClosedPeriod:
 def parse_time_of_day(raw: str) -> time:
     """``"08:30"`` -> ``time(8, 30)``; raises ``ValueError`` for anything else."""
     hours, _, minutes = raw.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2):
         raise ValueError(raw)
     return time(int(hours), int(minutes))
 
@@ -160,6 +166,7 @@ class Problem(enum.Enum):
 
     START_NOT_BEFORE_END = "start_not_before_end"
     START_IN_PAST = "start_in_past"
+    BEYOND_LOAN_LIMIT = "beyond_loan_limit"
     TOO_LONG = "too_long"
     TOO_FAR_AHEAD = "too_far_ahead"
     PICKUP_DESK_CLOSED = "pickup_desk_closed"
@@ -196,7 +203,9 @@ def period_problems(
         return [Problem.START_NOT_BEFORE_END]
     if period.start < now:
         problems.append(Problem.START_IN_PAST)
-    if period.length > timedelta(days=min(max_loan_days, MAX_LOAN_DAYS)):
+    if period.length > timedelta(days=MAX_LOAN_DAYS):
+        problems.append(Problem.BEYOND_LOAN_LIMIT)
+    elif period.length > timedelta(days=max_loan_days):
         problems.append(Problem.TOO_LONG)
     if period.start > now + timedelta(days=max_advance_days):
         problems.append(Problem.TOO_FAR_AHEAD)
@@ -227,8 +236,27 @@ def desk_problems(
 
 
 def quota_problems(held: int, requested: int, quota: int) -> list[Problem]:
-    """A teacher holds at most ``quota`` assets at any moment of the period."""
+    """A teacher holds at most ``quota`` assets at any moment of the period.
+
+    ``held`` is the most the teacher already holds at one moment of it (:func:`peak_held`).
+    """
     return [Problem.OVER_QUOTA] if held + requested > quota else []
+
+
+def peak_held(loans: Iterable[tuple[Interval, int]], period: Interval) -> int:
+    """The most assets held at one moment of ``period``, given loans and their asset counts."""
+    events: list[tuple[datetime, int]] = []
+    for loan, count in loans:
+        start, end = max(loan.start, period.start), min(loan.end, period.end)
+        if start < end:
+            events += [(start, count), (end, -count)]
+    # At the same instant a loan that ends frees its assets before the next one starts.
+    events.sort(key=lambda event: (event[0], event[1]))
+    peak = current = 0
+    for _, change in events:
+        current += change
+        peak = max(peak, current)
+    return peak
 
 
 def qualification_problems(

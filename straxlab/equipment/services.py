@@ -63,12 +63,16 @@ CLOSURE_SOURCES: list[Callable[[date, date], Iterable[ClosedPeriod]]] = []
 PROBLEM_MESSAGES: dict[Problem, tuple[Any, str | None]] = {
     Problem.START_NOT_BEFORE_END: (_l("The return time must be after the pickup time."), "ends_at"),
     Problem.START_IN_PAST: (_l("The pickup time has already passed."), "starts_at"),
+    Problem.BEYOND_LOAN_LIMIT: (
+        _l("No loan lasts longer than %(limit)s days."),
+        "ends_at",
+    ),
     Problem.TOO_LONG: (
-        _l("This is longer than the loan period of %(days)s days for this equipment."),
+        _l("This is longer than the loan period of %(loan_days)s days for this equipment."),
         "ends_at",
     ),
     Problem.TOO_FAR_AHEAD: (
-        _l("This equipment can be reserved at most %(days)s days ahead."),
+        _l("This equipment can be reserved at most %(advance_days)s days ahead."),
         "starts_at",
     ),
     Problem.PICKUP_DESK_CLOSED: (
@@ -159,6 +163,28 @@ def components_of(
     return {equipment_type.id: quantity}
 
 
+def reservation_components(
+    reservation: Reservation, quantity: int
+) -> tuple[dict[int, int], dict[int, EquipmentType]]:
+    """What ``quantity`` of this reservation's type or kit needs, and the types involved.
+
+    A kit is taken as it was when reserved (its items), so editing the kit later does not
+    silently drop or add parts of reservations already made.
+    """
+    if reservation.kit is None or not reservation.items:
+        return (
+            components_of(reservation.equipment_type, reservation.kit, quantity),
+            types_of(reservation.equipment_type, reservation.kit),
+        )
+    per_kit: dict[int, int] = defaultdict(int)
+    types: dict[int, EquipmentType] = {}
+    for item in reservation.items:
+        per_kit[item.asset.equipment_type_id] += 1
+        types[item.asset.equipment_type_id] = item.asset.equipment_type
+    each = {type_id: max(count // reservation.quantity, 1) for type_id, count in per_kit.items()}
+    return {type_id: count * quantity for type_id, count in each.items()}, types
+
+
 def types_of(equipment_type: EquipmentType | None, kit: Kit | None) -> dict[int, EquipmentType]:
     """The equipment types a request for a type or a kit involves, by id."""
     if kit is not None:
@@ -202,12 +228,10 @@ def check_request(
         return findings
     max_loan = min(t.max_loan_days for t in types.values())
     max_advance = min(t.max_advance_days for t in types.values())
-    findings.params.update(days=max_loan)
+    findings.params.update(loan_days=max_loan, advance_days=max_advance, limit=rules.MAX_LOAN_DAYS)
     findings.problems += rules.period_problems(
         period, now=now, max_loan_days=max_loan, max_advance_days=max_advance
     )
-    if Problem.TOO_FAR_AHEAD in findings.problems:
-        findings.params["days"] = max_advance
     zone = lab_zone()
     closed = closures_between(
         period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
@@ -245,10 +269,11 @@ def check_request(
 def assets_held(
     requester: User, period: Interval, *, exclude_reservation_id: int | None = None
 ) -> int:
-    """How many assets the requester's active reservations hold during ``period`` (at most)."""
+    """The most assets the requester's active reservations hold at one moment of ``period``."""
     query = (
-        sa.select(sa.func.count(ReservationItem.id))
+        sa.select(Reservation.starts_at, Reservation.ends_at, sa.func.count(ReservationItem.id))
         .join(Reservation)
+        .group_by(Reservation.id, Reservation.starts_at, Reservation.ends_at)
         .where(
             Reservation.requester_id == requester.id,
             Reservation.status.in_(ACTIVE_STATUSES),
@@ -259,7 +284,8 @@ def assets_held(
     )
     if exclude_reservation_id is not None:
         query = query.where(Reservation.id != exclude_reservation_id)
-    return db.session.scalar(query) or 0
+    loans = [(Interval(start, end), count) for start, end, count in db.session.execute(query)]
+    return rules.peak_held(loans, period)
 
 
 def _enforce(findings: Findings, actor: User, override_reason: str) -> str:
@@ -292,6 +318,8 @@ def lock_assets(type_ids: Iterable[int]) -> list[Asset]:
         .where(Asset.equipment_type_id.in_(sorted(set(type_ids))))
         .order_by(Asset.id)
         .options(so.lazyload(Asset.equipment_type))
+        # Status as it is now, not as an earlier read in this session saw it.
+        .execution_options(populate_existing=True)
     )
     if race_guard_enabled():
         query = query.with_for_update(of=Asset)
@@ -672,12 +700,12 @@ def change_reservation(
 ) -> Reservation:
     """Change the period or quantity; re-checked, keeping the same assets where they are free."""
     _may_act_on(reservation, actor)
+    lock_reservation(reservation)
     if reservation.status not in {ReservationStatus.PENDING, ReservationStatus.APPROVED}:
         raise Conflict(_l("Only a reservation that has not been picked up can be changed."))
     _check_quantity(quantity)
     purpose = _check_purpose(purpose)
-    components = components_of(reservation.equipment_type, reservation.kit, quantity)
-    types = types_of(reservation.equipment_type, reservation.kit)
+    components, types = reservation_components(reservation, quantity)
     findings = check_request(
         reservation.requester,
         types,
@@ -728,7 +756,7 @@ def change_reservation(
         and rules.needs_new_approval(old_period, period, old_quantity, quantity)
     )
     if back_to_staff:
-        reservation.status = ReservationStatus.PENDING
+        _move(reservation, ReservationStatus.PENDING, now)
         reservation.decided_by_id, reservation.decided_at = None, None
     _flush_or_conflict()
     _audit(
@@ -750,6 +778,7 @@ def cancel_reservation(
 ) -> Reservation:
     """The requester (or staff) calls it off before pickup; the assets are free at once."""
     _may_act_on(reservation, actor)
+    lock_reservation(reservation)
     _move(reservation, ReservationStatus.CANCELLED, now)
     _release(reservation)
     _audit("reservation.cancelled", actor, reservation, now, reason=reason.strip() or None)
@@ -760,14 +789,14 @@ def approve(reservation: Reservation, *, actor: User, now: datetime, note: str =
     """Staff approve a pending request; re-checked in this transaction, replacing any asset
     that has since gone to maintenance or is still out with someone else."""
     _staff_only(actor, Permission.APPROVE_RESERVATIONS)
+    lock_reservation(reservation)
     if reservation.status is not ReservationStatus.PENDING:
         raise Conflict(_l("This request has already been dealt with."))
     if reservation.starts_at <= now:
         raise Conflict(
             _l("The pickup time of this request has passed; it can no longer be approved.")
         )
-    components = components_of(reservation.equipment_type, reservation.kit, reservation.quantity)
-    types = types_of(reservation.equipment_type, reservation.kit)
+    components, types = reservation_components(reservation, reservation.quantity)
     assets = lock_assets(components)
     period = Interval(reservation.starts_at, reservation.ends_at)
     current = [item.asset_id for item in reservation.items]
@@ -799,6 +828,7 @@ def approve(reservation: Reservation, *, actor: User, now: datetime, note: str =
 def reject(reservation: Reservation, *, actor: User, now: datetime, reason: str) -> Reservation:
     """Staff turn a pending request down, saying why."""
     _staff_only(actor, Permission.APPROVE_RESERVATIONS)
+    lock_reservation(reservation)
     reason = reason.strip()
     if not reason:
         raise InvalidRequest(_l("Give the reason for rejecting, for the teacher."), field="reason")
@@ -817,6 +847,7 @@ def check_out(
 ) -> Reservation:
     """Hand the reserved gear out at the desk, all of it at once (a kit goes as one)."""
     _staff_only(actor, Permission.LEND)
+    lock_reservation(reservation)
     period = Interval(reservation.starts_at, reservation.ends_at)
     if not rules.can_check_out(reservation.status, period, now):
         if reservation.status is ReservationStatus.PENDING:
@@ -844,6 +875,8 @@ def check_out(
                 tags=", ".join(blocked),
             )
         )
+    if now < period.start:
+        _claim_early(reservation, now)
     condition = condition.strip()
     for item in reservation.items:
         item.checked_out_at, item.checked_out_by_id, item.condition_out = now, actor.id, condition
@@ -857,6 +890,32 @@ def check_out(
         assets=[i.asset.tag for i in reservation.items],
     )
     return reservation
+
+
+def _claim_early(reservation: Reservation, now: datetime) -> None:
+    """Picked up before the reserved start: the items hold their assets from now on."""
+    type_ids = {item.asset.equipment_type_id for item in reservation.items}
+    lock_assets(type_ids)
+    busy, _ = _busy_and_out(
+        type_ids,
+        Interval(now, reservation.starts_at),
+        now=now,
+        exclude=reservation.id,
+        session=db.session,
+    )
+    taken = sorted(item.asset.tag for item in reservation.items if item.asset_id in busy)
+    if taken:
+        raise Conflict(
+            _l(
+                "%(tags)s is reserved by someone else until the pickup time: hand it out at "
+                "%(time)s, or swap it for another free one.",
+                tags=", ".join(taken),
+                time=format_datetime(reservation.starts_at, "HH:mm"),
+            )
+        )
+    for item in reservation.items:
+        item.starts_at = now
+    _flush_or_conflict()
 
 
 def _assets_out_elsewhere(reservation: Reservation) -> list[str]:
@@ -890,6 +949,7 @@ def take_back(
     (recordings of students are personal data: nobody borrows them before staff wipe it).
     The reservation is returned once everything is back."""
     _staff_only(actor, Permission.LEND)
+    lock_reservation(reservation)
     if reservation.status is not ReservationStatus.CHECKED_OUT:
         raise Conflict(_l("This reservation is not out on loan."))
     outstanding = {i.asset_id: i for i in reservation.items if i.returned_at is None}
@@ -913,16 +973,16 @@ def take_back(
     for item in returning:
         item.returned_at, item.returned_by_id, item.condition_in = now, actor.id, condition
         item.is_active = False
+        notes = []
         if item.asset_id in damaged:
             item.damage_report = report
-            item.asset.status = AssetStatus.MAINTENANCE
-            item.asset.condition_note = report
+            notes.append(report)
         if item.asset.equipment_type.holds_recordings:
             item.card_wiped = bool(card_wiped)
             if not card_wiped:
-                item.asset.status = AssetStatus.MAINTENANCE
-                note = str(_l("Memory card not confirmed wiped."))
-                item.asset.condition_note = f"{item.asset.condition_note} {note}".strip()
+                notes.append(str(_l("Memory card not confirmed wiped.")))
+        if notes:
+            _to_maintenance(item.asset, " ".join(notes), actor=actor, now=now)
     if all(i.returned_at is not None for i in reservation.items):
         _move(reservation, ReservationStatus.RETURNED, now)
     reservation.updated_at = now
@@ -945,11 +1005,29 @@ def take_back(
     return reservation
 
 
+def _to_maintenance(asset: Asset, note: str, *, actor: User, now: datetime) -> None:
+    """Send an asset to maintenance, adding ``note`` to its condition note, on its history."""
+    old = asset.status
+    asset.status = AssetStatus.MAINTENANCE
+    asset.condition_note = f"{asset.condition_note}\n{note}".strip()
+    audit.record(
+        "asset.status_changed",
+        actor_id=actor.id,
+        object_type="asset",
+        object_id=asset.id,
+        now=now,
+        old=old.value,
+        new=AssetStatus.MAINTENANCE.value,
+        note=note,
+    )
+
+
 def swap_asset(
     reservation: Reservation, item: ReservationItem, *, actor: User, now: datetime
 ) -> Asset:
     """Give a reservation another free asset of the same type in place of ``item``'s one."""
     _staff_only(actor, Permission.LEND)
+    lock_reservation(reservation)
     if item.reservation_id != reservation.id or item.checked_out_at is not None:
         raise Conflict(_l("Only an item that has not been handed out can be swapped."))
     if reservation.status not in {ReservationStatus.PENDING, ReservationStatus.APPROVED}:
@@ -980,10 +1058,20 @@ def swap_asset(
 
 
 def expire_stale(*, now: datetime) -> int:
-    """Pending requests nobody approved before their start: expired, assets freed."""
+    """Expire what can no longer happen, freeing its assets: requests nobody approved
+    before their pickup time, and approved reservations nobody picked up before their end."""
     stale = db.session.scalars(
         sa.select(Reservation).where(
-            Reservation.status == ReservationStatus.PENDING, Reservation.starts_at <= now
+            sa.or_(
+                sa.and_(
+                    Reservation.status == ReservationStatus.PENDING,
+                    Reservation.starts_at <= now,
+                ),
+                sa.and_(
+                    Reservation.status == ReservationStatus.APPROVED,
+                    Reservation.ends_at <= now,
+                ),
+            )
         )
     ).all()
     for reservation in stale:
@@ -1040,6 +1128,21 @@ def _move(reservation: Reservation, target: ReservationStatus, now: datetime) ->
 def _release(reservation: Reservation) -> None:
     for item in reservation.items:
         item.is_active = False
+
+
+def lock_reservation(reservation: Reservation) -> None:
+    """Lock the reservation's row and re-read it, with its items, before changing its status.
+
+    Two people acting on one reservation at once (a teacher cancels while staff approve)
+    then take turns, and the second sees what the first did. On SQLite the request's
+    BEGIN IMMEDIATE already serialises them.
+    """
+    db.session.execute(
+        sa.select(Reservation)
+        .where(Reservation.id == reservation.id)
+        .with_for_update(of=Reservation)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _may_act_on(reservation: Reservation, actor: User) -> None:

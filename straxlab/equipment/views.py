@@ -132,8 +132,16 @@ def _type_limits(
     found = rules.period_problems(
         period, now=now, max_loan_days=max_loan_days, max_advance_days=max_advance_days
     )
-    days = {Problem.TOO_LONG: max_loan_days, Problem.TOO_FAR_AHEAD: max_advance_days}
-    return [str(services.PROBLEM_MESSAGES[p][0]) % {"days": days[p]} for p in found if p in days]
+    limits = {Problem.BEYOND_LOAN_LIMIT, Problem.TOO_LONG, Problem.TOO_FAR_AHEAD}
+    findings = services.Findings(
+        problems=[p for p in found if p in limits],
+        params={
+            "loan_days": max_loan_days,
+            "advance_days": max_advance_days,
+            "limit": rules.MAX_LOAN_DAYS,
+        },
+    )
+    return findings.sentences(findings.problems)
 
 
 # --- reserve ---------------------------------------------------------------------------------

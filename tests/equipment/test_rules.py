@@ -82,9 +82,12 @@ def test_period_problems():
 def test_loan_length_is_capped_even_when_a_type_allows_more():
     now = local(1, 9)
     period = Interval(local(2, 10), local(2, 10) + timedelta(days=rules.MAX_LOAN_DAYS + 1))
-    assert Problem.TOO_LONG in rules.period_problems(
-        period, now=now, max_loan_days=1000, max_advance_days=1000
-    )
+    assert rules.period_problems(period, now=now, max_loan_days=1000, max_advance_days=1000) == [
+        Problem.BEYOND_LOAN_LIMIT
+    ]
+    # Staff may waive a type's own loan period, never the cap that bounds the overlap query.
+    assert Problem.TOO_LONG in rules.OVERRIDABLE
+    assert Problem.BEYOND_LOAN_LIMIT not in rules.OVERRIDABLE
 
 
 def test_desk_hours_and_closures():
@@ -126,7 +129,9 @@ def test_time_of_day_parses(raw):
     assert rules.parse_time_of_day(raw).minute in {0, 30}
 
 
-@pytest.mark.parametrize("raw", ["", "8", "8.30", "25:00", "08:3", "half negen"])
+@pytest.mark.parametrize(
+    "raw", ["", "8", "8.30", "25:00", "08:3", "half negen", "99999999999999999999:00"]
+)
 def test_bad_time_of_day_is_refused(raw):
     with pytest.raises(ValueError):
         rules.parse_time_of_day(raw)
@@ -209,3 +214,20 @@ def test_only_growing_a_change_needs_new_approval():
 def test_week_days_start_on_monday():
     days = rules.week_days(date(2026, 12, 3))
     assert days[0] == date(2026, 11, 30) and days[-1] == date(2026, 12, 6)
+
+
+def test_peak_held_counts_the_busiest_moment_not_the_sum():
+    monday = (Interval(local(7, 9), local(7, 17)), 5)
+    wednesday = (Interval(local(9, 9), local(9, 17)), 5)
+    week = Interval(local(7, 9), local(11, 17))
+    assert rules.peak_held([monday, wednesday], week) == 5
+    overlapping = (Interval(local(7, 12), local(8, 12)), 2)
+    assert rules.peak_held([monday, wednesday, overlapping], week) == 7
+    # Back to back: the first ends as the second starts.
+    after = (Interval(local(7, 17), local(7, 18)), 4)
+    assert rules.peak_held([monday, after], week) == 5
+    assert rules.peak_held([monday], Interval(local(8, 9), local(8, 17))) == 0
+
+
+def test_approved_no_shows_can_expire():
+    assert rules.can_move(ReservationStatus.APPROVED, ReservationStatus.EXPIRED)

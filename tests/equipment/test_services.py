@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -395,3 +395,123 @@ def test_device_without_recordings_needs_no_card_confirmation(teacher, staff):
     item = reservation.items[0]
     services.take_back(reservation, actor=staff, now=at(1, 15), asset_ids=[item.asset_id])
     assert item.card_wiped is None and item.asset.status is AssetStatus.AVAILABLE
+
+
+def test_staff_cannot_waive_the_loan_cap_that_bounds_the_overlap_query(teacher, staff):
+    camera = make_type(assets=1, max_loan_days=100)
+    with pytest.raises(InvalidRequest) as caught:
+        reserve(
+            teacher,
+            camera,
+            start=at(1, 10),
+            end=at(1, 10) + timedelta(days=90),
+            actor=staff,
+            override_reason="Hele periode nodig",
+        )
+    assert caught.value.field == "ends_at"
+
+
+def test_quota_counts_the_busiest_moment(teacher):
+    recorders = make_type(assets=12)
+    settings.put("lending.max_assets_per_borrower", 6, actor_id=None, now=NOW)
+    reserve(teacher, recorders, quantity=5, start=at(1, 10), end=at(1, 12))
+    reserve(teacher, recorders, quantity=5, start=at(3, 10), end=at(3, 12))
+    # Monday to Friday overlaps both, but never more than 5 at once: one more fits.
+    assert reserve(teacher, recorders, quantity=1, start=at(1, 9), end=at(4, 16)).items
+
+
+@pytest.mark.postgres_only
+def test_approve_after_a_cancel_in_the_same_moment_sees_the_cancel(app_ctx, teacher, staff):
+    """Staff have the request loaded while the teacher cancels it in another transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: BEGIN IMMEDIATE lets only one of them write at a time")
+    from sqlalchemy.orm import Session
+
+    from straxlab.equipment.models import Reservation
+
+    drones = make_type(assets=1, needs_approval=True)
+    reservation = reserve(teacher, drones)
+    db.session.commit()
+    assert reservation.status is ReservationStatus.PENDING  # loaded in staff's transaction
+    with Session(db.engine) as other:
+        theirs = other.get(Reservation, reservation.id)
+        theirs.status = ReservationStatus.CANCELLED
+        for item in theirs.items:
+            item.is_active = False
+        other.commit()
+    with pytest.raises(Conflict):
+        services.approve(reservation, actor=staff, now=NOW)
+    db.session.rollback()
+
+
+def test_early_pickup_claims_the_asset_from_the_handover(teacher, staff):
+    camera = make_type(assets=1)
+    reservation = reserve(teacher, camera, start=at(1, 10), end=at(1, 12))
+    services.check_out(reservation, actor=staff, now=at(1, 9, 15))
+    assert reservation.items[0].starts_at == at(1, 9, 15)
+
+
+def test_early_pickup_refused_while_someone_else_holds_the_asset(teacher, staff):
+    camera = make_type(assets=1)
+    reserve(make_user(), camera, start=at(1, 9), end=at(1, 10))
+    reservation = reserve(teacher, camera, start=at(1, 10), end=at(1, 12), now=NOW)
+    with pytest.raises(Conflict):
+        services.check_out(reservation, actor=staff, now=at(1, 9, 30))
+
+
+def test_changing_a_kit_reservation_keeps_the_kit_as_it_was_reserved(teacher, staff):
+    drone = make_type(name="Drone", assets=2)
+    case = make_type(name="Koffer", assets=2)
+    kit = make_kit("Dronekit", {drone: 1, case: 1})
+    reservation = make_reservation(
+        teacher, kit=kit, starts_at=at(1, 10), ends_at=at(1, 16), now=NOW
+    )
+    kit.components = [c for c in kit.components if c.equipment_type_id == drone.id]
+    db.session.flush()
+    services.change_reservation(
+        reservation,
+        actor=teacher,
+        period=Interval(at(1, 11), at(1, 15)),
+        quantity=1,
+        purpose="Luchtbeelden",
+        now=NOW,
+    )
+    assert sorted(i.asset.equipment_type.name for i in reservation.items) == ["Drone", "Koffer"]
+
+
+def test_take_back_records_the_asset_going_to_maintenance_and_keeps_its_note(teacher, staff):
+    camera = make_type(assets=1)
+    reservation = reserve(teacher, camera, start=at(1, 10), end=at(1, 16))
+    asset = reservation.items[0].asset
+    asset.condition_note = "Kras op de behuizing"
+    services.check_out(reservation, actor=staff, now=at(1, 10))
+    services.take_back(
+        reservation, actor=staff, now=at(1, 15), asset_ids=[asset.id], damage_report="Lens stuk"
+    )
+    assert asset.condition_note == "Kras op de behuizing\nLens stuk"
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.object_type == "asset", AuditEvent.action == "asset.status_changed"
+        )
+    ).one()
+    assert event.object_id == asset.id and event.details["new"] == "maintenance"
+
+
+def test_approved_reservations_nobody_picked_up_expire_after_their_end(teacher):
+    camera = make_type(assets=1)
+    reservation = reserve(teacher, camera, start=at(1, 10), end=at(1, 12))
+    assert services.expire_stale(now=at(1, 11)) == 0
+    assert services.expire_stale(now=at(1, 12)) == 1
+    assert reservation.status is ReservationStatus.EXPIRED
+    assert not reservation.items[0].is_active
+
+
+def test_both_limits_are_named_with_their_own_number(teacher):
+    camera = make_type(assets=1, max_loan_days=3, max_advance_days=30)
+    with pytest.raises(InvalidRequest, match="3 dagen"):
+        reserve(
+            teacher,
+            camera,
+            start=at(30, 10) + timedelta(days=35),
+            end=at(30, 10) + timedelta(days=40),
+        )
