@@ -47,7 +47,7 @@ WAITING_STATUSES = (ReservationStatus.PENDING, ReservationStatus.APPROVED)
 
 def is_overdue(reservation: Reservation, now: datetime) -> bool:
     """Out on loan and past its return time."""
-    return reservation.status is ReservationStatus.CHECKED_OUT and reservation.ends_at <= now
+    return rules.is_overdue(reservation.status, reservation.ends_at, False, now)
 
 
 def can_check_out(reservation: Reservation, now: datetime) -> bool:

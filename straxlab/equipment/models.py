@@ -151,7 +151,6 @@ class Reservation(Model):
     override_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     requester: so.Mapped[User] = so.relationship(foreign_keys=[requester_id], lazy="joined")
-    decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
     equipment_type: so.Mapped[EquipmentType | None] = so.relationship(lazy="joined")
     kit: so.Mapped[Kit | None] = so.relationship(lazy="joined")
     items: so.Mapped[list[ReservationItem]] = so.relationship(
