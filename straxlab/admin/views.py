@@ -26,6 +26,7 @@ from straxlab.auth import services
 from straxlab.auth.access import permission_required
 from straxlab.auth.forms import ROLE_LABELS
 from straxlab.auth.models import User
+from straxlab.auth.queries import user_names
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import audit, clock
 from straxlab.core import settings as core_settings
@@ -105,7 +106,7 @@ def user(user_id: int) -> ResponseReturnValue:
             flash(_("The account of %(name)s has been saved.", name=user.name), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     history = audit.history("user", user.id)
-    actors = _names({event.actor_id for event in history if event.actor_id})
+    actors = user_names(event.actor_id for event in history)
     return render_template(
         "admin/user.html",
         user=user,
@@ -147,13 +148,6 @@ def describe_event(event: audit.AuditEvent) -> str:
         case "user.password_changed":
             return _("Password changed by the user")
     return event.action
-
-
-def _names(user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids)))
-    return {row.id: row.name for row in rows}
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -291,22 +291,30 @@ def update_type(
 
 def retire_type(equipment_type: EquipmentType, *, actor: User, now: datetime) -> EquipmentType:
     """Take a type out of the catalogue: it can no longer be reserved (history stays)."""
-    _require_staff(actor)
-    if equipment_type.is_retired:
-        raise Conflict(_l("This equipment type is already retired."))
-    equipment_type.is_retired = True
-    _record("equipment_type.retired", actor, "equipment_type", equipment_type.id, now)
-    return equipment_type
+    refusal = _l("This equipment type is already retired.")
+    return _set_retired(equipment_type, "equipment_type", True, refusal, actor=actor, now=now)
 
 
 def restore_type(equipment_type: EquipmentType, *, actor: User, now: datetime) -> EquipmentType:
     """Bring a retired type back into the catalogue."""
+    refusal = _l("This equipment type is not retired.")
+    return _set_retired(equipment_type, "equipment_type", False, refusal, actor=actor, now=now)
+
+
+R = TypeVar("R", EquipmentType, Kit)
+
+
+def _set_retired(
+    thing: R, object_type: str, retired: bool, refusal: Any, *, actor: User, now: datetime
+) -> R:
+    """Retire (or bring back) a type or kit, refusing when it already is; on its history."""
     _require_staff(actor)
-    if not equipment_type.is_retired:
-        raise Conflict(_l("This equipment type is not retired."))
-    equipment_type.is_retired = False
-    _record("equipment_type.restored", actor, "equipment_type", equipment_type.id, now)
-    return equipment_type
+    if thing.is_retired is retired:
+        raise Conflict(refusal)
+    thing.is_retired = retired
+    action = "retired" if retired else "restored"
+    _record(f"{object_type}.{action}", actor, object_type, thing.id, now)
+    return thing
 
 
 # Photos
@@ -757,22 +765,13 @@ def update_kit(
 
 def retire_kit(kit: Kit, *, actor: User, now: datetime) -> Kit:
     """Stop offering a kit (its types stay reservable one by one)."""
-    _require_staff(actor)
-    if kit.is_retired:
-        raise Conflict(_l("This kit is already retired."))
-    kit.is_retired = True
-    _record("kit.retired", actor, "kit", kit.id, now)
-    return kit
+    refusal = _l("This kit is already retired.")
+    return _set_retired(kit, "kit", True, refusal, actor=actor, now=now)
 
 
 def restore_kit(kit: Kit, *, actor: User, now: datetime) -> Kit:
     """Offer a retired kit again."""
-    _require_staff(actor)
-    if not kit.is_retired:
-        raise Conflict(_l("This kit is not retired."))
-    kit.is_retired = False
-    _record("kit.restored", actor, "kit", kit.id, now)
-    return kit
+    return _set_retired(kit, "kit", False, _l("This kit is not retired."), actor=actor, now=now)
 
 
 # Qualifications
@@ -986,11 +985,3 @@ def qualifications_query(name: str = "") -> sa.Select[Any]:
     if needle:
         query = query.where(sa.func.lower(User.name).contains(needle, autoescape=True))
     return query
-
-
-def user_names(user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = sorted({user_id for user_id in user_ids if user_id})
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids)))
-    return {row.id: row.name for row in rows}

@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
 from straxlab.auth.access import permission_required
+from straxlab.auth.queries import user_names
 from straxlab.auth.rules import Permission
 from straxlab.core import audit, clock
 from straxlab.core.errors import DomainError
@@ -427,7 +428,7 @@ def _asset_page(
         retire_form=retire_form or RetireAssetForm(formdata=None),
         holds=catalogue.upcoming_holds([asset.id], now=clock.now()),
         history=history,
-        actors=catalogue.user_names(event.actor_id for event in history),
+        actors=user_names(event.actor_id for event in history),
         describe=describe_event,
     )
 
@@ -675,7 +676,7 @@ def qualifications() -> ResponseReturnValue:
         form=form,
         filters=filters,
         page=page,
-        checkers=catalogue.user_names(q.checked_by_id for q in page.items),
+        checkers=user_names(q.checked_by_id for q in page.items),
         kinds=catalogue.qualification_kinds(),
     )
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from straxlab.auth.models import User
+from straxlab.auth.queries import user_names
 from straxlab.core.audit import AuditEvent, history
 from straxlab.equipment import rules
 from straxlab.equipment.models import (
@@ -565,14 +566,6 @@ def _whole_day(day: DayInfo, *, now: datetime, zone: ZoneInfo) -> dict[str, str]
 
 
 # --- reservation detail ----------------------------------------------------------------------
-
-
-def user_names(user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = sorted({i for i in user_ids if i})
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids)))
-    return {row.id: row.name for row in rows}
 
 
 def reservation_history(reservation: Reservation) -> tuple[list[AuditEvent], dict[int, str]]:

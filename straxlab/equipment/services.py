@@ -237,8 +237,11 @@ def check_request(
         period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
     )
     hours = opening_hours()
-    findings.problems += rules.desk_problems(period, hours=hours, closures=closed, zone=zone)
-    findings.params["hours"] = desk_hours_text(hours)
+    desk = rules.desk_problems(period, hours=hours, closures=closed, zone=zone)
+    findings.problems += desk
+    if desk:
+        # Worded only when a message needs it: every reservation passes here.
+        findings.params["hours"] = desk_hours_text(hours)
     if closed:
         findings.params["reason"] = "; ".join(sorted({c.reason for c in closed}))
     held = assets_held(requester, period, exclude_reservation_id=exclude_reservation_id)
