@@ -61,21 +61,31 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.admin.views import bp as admin_bp
     from straxlab.auth.views import bp as auth_bp
     from straxlab.cli import register as register_cli
+    from straxlab.design_teams.calendar_views import bp as lab_bp
+    from straxlab.design_teams.day_views import bp as days_bp
+    from straxlab.design_teams.programme_views import bp as programmes_bp
+    from straxlab.design_teams.team_views import bp as teams_bp
     from straxlab.equipment.catalogue_views import bp as catalogue_bp
     from straxlab.equipment.desk_views import bp as desk_bp
     from straxlab.equipment.views import bp as equipment_bp
     from straxlab.home.views import bp as home_bp
 
     web.init_app(app)
+    from straxlab.design_teams import labels as team_labels
     from straxlab.equipment import labels
 
     labels.init_app(app)
+    team_labels.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(teams_bp)
+    app.register_blueprint(programmes_bp)
+    app.register_blueprint(days_bp)
+    app.register_blueprint(lab_bp)
     register_cli(app)
     return app
 
@@ -85,8 +95,11 @@ def _init_database(app: Flask) -> None:
     import straxlab.auth.models
     import straxlab.core.audit
     import straxlab.core.settings
+    import straxlab.design_teams.models
     import straxlab.equipment.models
-    import straxlab.equipment.settings  # noqa: F401  (declares the desk's settings)
+    import straxlab.equipment.settings
+    import straxlab.lab_calendar.models
+    import straxlab.lab_calendar.settings  # noqa: F401  (declares the settings of desk and lab)
     from straxlab.core.db import configure_sqlite_engine
     from straxlab.extensions import db, migrate
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from straxlab.auth import passwords
@@ -169,3 +169,120 @@ def make_lending_objects() -> dict[str, int]:
         "qualification": qualification.id,
         "owner": owner.id,
     }
+
+
+def make_closure(first_day: date, last_day: date | None = None, reason: str = "Studiedag") -> Any:
+    from straxlab.lab_calendar.models import Closure
+
+    closure = Closure(
+        first_day=first_day, last_day=last_day or first_day, reason=reason, created_at=clock.now()
+    )
+    db.session.add(closure)
+    db.session.flush()
+    return closure
+
+
+def make_team(
+    coordinator: User, members: list[User] | tuple[User, ...] = (), *, name: str | None = None
+) -> Any:
+    """A design team with its coordinator and ``members`` active from today."""
+    from straxlab.design_teams import services as teams
+
+    team = teams.create_team(
+        name=name or f"Ontwerpteam {next(_sequence)}",
+        theme="Lesmateriaal met VR",
+        department="Zorg en Welzijn",
+        coordinator=coordinator,
+        actor=coordinator,
+        now=clock.now(),
+    )
+    for member in members:
+        teams.add_member(team, member, actor=coordinator, now=clock.now())
+    db.session.flush()
+    return team
+
+
+def make_programme(
+    team: Any,
+    *,
+    weekday: int | None = None,
+    first_day: date | None = None,
+    day_count: int = 4,
+    starts: str = "09:00",
+    ends: str = "16:00",
+    approve_by: User | None = None,
+) -> Any:
+    """A programme request for ``team`` (approved when ``approve_by`` is given)."""
+    from datetime import time
+
+    from straxlab.design_teams import services as teams
+
+    first_day = first_day or next_lab_day(7)
+    coordinator = db.session.get(User, team.coordinator_id)
+    programme = teams.request_programme(
+        team,
+        weekday=weekday or first_day.isoweekday(),
+        second_weekday=None,
+        starts=time.fromisoformat(starts),
+        ends=time.fromisoformat(ends),
+        first_day=first_day,
+        day_count=day_count,
+        note="",
+        actor=coordinator,
+        now=clock.now(),
+    )
+    if approve_by is not None:
+        teams.approve(programme, actor=approve_by, now=clock.now())
+    db.session.flush()
+    return programme
+
+
+def make_design_team_objects(owner: User) -> dict[str, int]:
+    """Another teacher's team with an approved programme and a waiting request of a second
+    team, a closure: the placeholders {team}, {programme}, {request}, {design_day},
+    {membership}, {member}, {closure} of the authorisation matrix."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from straxlab.design_teams.models import DesignDay, Membership
+
+    staff = make_user(role="staff", email="labmedewerker-matrix@school.example")
+    member = make_user(email="teamlid@school.example")
+    team = make_team(owner, [member], name="VR in de zorgopleiding")
+    programme = make_programme(team, approve_by=staff)
+    other = make_team(
+        make_user(email="trekker@school.example"),
+        [make_user(email="teamlid2@school.example")],
+        name="Drones bij bouw en infra",
+    )
+    start = next_lab_day(8)
+    request = make_programme(other, first_day=start)
+    design_day = db.session.scalars(
+        sa.select(DesignDay).where(DesignDay.programme_id == programme.id).order_by(DesignDay.day)
+    ).first()
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.team_id == team.id, Membership.user_id == member.id)
+    )
+    closure = make_closure(start + timedelta(days=200), reason="Studiedag")
+    return {
+        "team": team.id,
+        "programme": programme.id,
+        "request": request.id,
+        "design_day": design_day.id,
+        "membership": membership.id,
+        "member": member.id,
+        "closure": closure.id,
+    }
+
+
+def next_lab_day(days_ahead: int) -> date:
+    """The first Monday-to-Friday date at least ``days_ahead`` days from today (lab zone)."""
+    from datetime import timedelta
+
+    from straxlab.design_teams import services as teams
+
+    day = teams.today(clock.now()) + timedelta(days=days_ahead)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return day

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from straxlab.auth.models import User
 from straxlab.extensions import db
+from tests.design_teams.matrix_days import ROWS as DAY_ROWS
+from tests.design_teams.matrix_lab import ROWS as LAB_ROWS
+from tests.design_teams.matrix_programmes import ROWS as PROGRAMME_ROWS
+from tests.design_teams.matrix_teams import ROWS as TEAM_ROWS
 from tests.equipment.matrix_catalogue import ROWS as CATALOGUE_ROWS
 from tests.equipment.matrix_staff import ROWS as STAFF_EQUIPMENT_ROWS
 from tests.equipment.matrix_teacher import ROWS as TEACHER_EQUIPMENT_ROWS
-from tests.factories import make_lending_objects, make_user
+from tests.factories import make_design_team_objects, make_lending_objects, make_user
 from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_only
 
 # Placeholders: {target} is another user; the lending ones come from `lending_objects`.
@@ -16,6 +21,10 @@ MATRIX: dict[str, list[Row]] = {
     **TEACHER_EQUIPMENT_ROWS,
     **STAFF_EQUIPMENT_ROWS,
     **CATALOGUE_ROWS,
+    **TEAM_ROWS,
+    **PROGRAMME_ROWS,
+    **DAY_ROWS,
+    **LAB_ROWS,
     "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
     "healthz": [Row("GET", "/healthz", everyone(200))],
     "home.index": [Row("GET", "/", logged_in(200))],
@@ -71,8 +80,10 @@ def placeholders(app, target_id):
     """Ids for every placeholder a row's path may use; the reservation is someone else's."""
     with app.app_context():
         objects = make_lending_objects()
+        owner = db.session.get(User, objects["owner"])
+        team_objects = make_design_team_objects(owner)
         db.session.commit()
-        return {"target": target_id, **objects}
+        return {"target": target_id, **objects, **team_objects}
 
 
 CASES = [

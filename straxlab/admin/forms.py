@@ -61,6 +61,7 @@ class SettingGroup:
 # The settings pages, in order; a user sees the groups their role may change.
 SETTING_GROUPS = [
     SettingGroup("lab", _l("Lab and lending desk"), Permission.MANAGE_LAB_SETTINGS),
+    SettingGroup("calendar", _l("Lab calendar and design days"), Permission.MANAGE_LAB_CALENDAR),
 ]
 
 
@@ -76,8 +77,18 @@ def settings_form(specs: list[SettingSpec]) -> Form:
         submit = SubmitField(_l("Save settings"))
 
     for spec in specs:
-        kind = IntegerField if spec.kind is int else StringField
-        validators = [InputRequired()] if spec.kind is int else [InputRequired(), Length(max=20)]
-        field = kind(spec.label, validators=validators, description=spec.help)
+        field: Any
+        if spec.choices is not None:
+            field = SelectField(
+                spec.label,
+                choices=[SelectChoice(choice, choice) for choice in spec.choices],
+                description=spec.help,
+            )
+        else:
+            kind = IntegerField if spec.kind is int else StringField
+            validators = (
+                [InputRequired()] if spec.kind is int else [InputRequired(), Length(max=20)]
+            )
+            field = kind(spec.label, validators=validators, description=spec.help)
         setattr(SettingsForm, field_name(spec), field)
     return SettingsForm(data={field_name(spec): settings.get(spec.key) for spec in specs})

@@ -29,9 +29,18 @@ class Permission(enum.StrEnum):
     VIEW_ALL_RESERVATIONS = "view_all_reservations"
     OVERRIDE_LIMITS = "override_limits"
     MANAGE_LAB_SETTINGS = "manage_lab_settings"
+    # Design teams: take part (create a team, request lab days for a team one coordinates,
+    # check in); run any team, approve programmes, keep the lab calendar, record attendance;
+    # read every team and its attendance.
+    TAKE_PART = "take_part"
+    MANAGE_TEAMS = "manage_teams"
+    APPROVE_PROGRAMMES = "approve_programmes"
+    MANAGE_LAB_CALENDAR = "manage_lab_calendar"
+    RECORD_ATTENDANCE = "record_attendance"
+    VIEW_ALL_TEAMS = "view_all_teams"
 
 
-_TEACHER: frozenset[Permission] = frozenset({Permission.RESERVE})
+_TEACHER: frozenset[Permission] = frozenset({Permission.RESERVE, Permission.TAKE_PART})
 _STAFF: frozenset[Permission] = _TEACHER | frozenset(
     {
         Permission.MANAGE_CATALOGUE,
@@ -40,11 +49,21 @@ _STAFF: frozenset[Permission] = _TEACHER | frozenset(
         Permission.VIEW_ALL_RESERVATIONS,
         Permission.OVERRIDE_LIMITS,
         Permission.MANAGE_LAB_SETTINGS,
+        Permission.MANAGE_TEAMS,
+        Permission.APPROVE_PROGRAMMES,
+        Permission.MANAGE_LAB_CALENDAR,
+        Permission.RECORD_ATTENDANCE,
+        Permission.VIEW_ALL_TEAMS,
     }
 )
 # Managers read what staff see; they do not run the desk or the catalogue.
 _MANAGER: frozenset[Permission] = _TEACHER | frozenset(
-    {Permission.MANAGE_USERS, Permission.VIEW_AUDIT, Permission.VIEW_ALL_RESERVATIONS}
+    {
+        Permission.MANAGE_USERS,
+        Permission.VIEW_AUDIT,
+        Permission.VIEW_ALL_RESERVATIONS,
+        Permission.VIEW_ALL_TEAMS,
+    }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -8,8 +8,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from straxlab.lab_calendar.rules import ClosedPeriod as ClosedPeriod
+from straxlab.lab_calendar.rules import OpeningHours as OpeningHours
+from straxlab.lab_calendar.rules import local_instant as local_instant
+from straxlab.lab_calendar.rules import parse_time_of_day as parse_time_of_day
+from straxlab.lab_calendar.rules import parse_weekdays as parse_weekdays
 
 # However a type is configured, no loan is longer than this (staff cannot waive it) and no
 # turnaround longer than MAX_TURNAROUND_MINUTES. Together they bound the overlap query
@@ -104,61 +110,6 @@ def overlaps(a: Interval, b: Interval) -> bool:
 def blocked_interval(period: Interval, turnaround_minutes: int) -> Interval:
     """The time an asset is unavailable for a loan: the loan plus charging and cleaning."""
     return Interval(period.start, period.end + timedelta(minutes=turnaround_minutes))
-
-
-@dataclass(frozen=True)
-class OpeningHours:
-    """When the lending desk is staffed: ISO weekdays (1 = Monday) and one daily window."""
-
-    weekdays: frozenset[int]
-    opens: time
-    closes: time
-
-    def is_open(self, moment: datetime, zone: ZoneInfo) -> bool:
-        local = moment.astimezone(zone)
-        wall = local.time().replace(tzinfo=None)
-        return local.isoweekday() in self.weekdays and self.opens <= wall <= self.closes
-
-
-@dataclass(frozen=True)
-class ClosedPeriod:
-    """Days the lab is closed (a holiday, a closure), both dates included."""
-
-    first_day: date
-    last_day: date
-    reason: str
-
-    def covers(self, day: date) -> bool:
-        return self.first_day <= day <= self.last_day
-
-
-def parse_time_of_day(raw: str) -> time:
-    """``"08:30"`` -> ``time(8, 30)``; raises ``ValueError`` for anything else."""
-    hours, _, minutes = raw.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2):
-        raise ValueError(raw)
-    return time(int(hours), int(minutes))
-
-
-def parse_weekdays(raw: str) -> frozenset[int]:
-    """``"12345"`` -> Monday to Friday; raises ``ValueError`` for anything else."""
-    days = frozenset(int(char) for char in raw.strip() if char.isdigit())
-    if not days or any(day < 1 or day > 7 for day in days) or not raw.strip().isdigit():
-        raise ValueError(raw)
-    return days
-
-
-def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a wall-clock time on a day in the lab's zone.
-
-    A time that does not exist (skipped by the spring DST change) raises ``ValueError``.
-    """
-    naive = datetime.combine(day, wall)
-    aware = naive.replace(tzinfo=zone)
-    back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if back != naive:
-        raise ValueError(f"{naive} does not exist in {zone}")
-    return aware.astimezone(UTC)
 
 
 class Problem(enum.Enum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -49,14 +49,11 @@ from straxlab.equipment.rules import (
 )
 from straxlab.equipment.settings import MAX_ASSETS_PER_BORROWER, opening_hours
 from straxlab.extensions import db
+from straxlab.lab_calendar import services as lab_calendar
 
 MAX_QUANTITY = 50
 # How far ahead a conflict looks for the nearest period with enough free assets.
 SUGGESTION_HORIZON_DAYS = 21
-
-# Closures from the lab calendar plug in here: each source gives the closed periods that
-# touch [first, last]. The rule (rules.desk_problems) takes them all alike.
-CLOSURE_SOURCES: list[Callable[[date, date], Iterable[ClosedPeriod]]] = []
 
 
 # Why a request is refused, and the form field the sentence belongs to.
@@ -115,7 +112,8 @@ def lab_zone() -> ZoneInfo:
 
 
 def closures_between(first: date, last: date) -> list[ClosedPeriod]:
-    return [closure for source in CLOSURE_SOURCES for closure in source(first, last)]
+    """The lab calendar's closures: the desk is closed whenever the lab is."""
+    return lab_calendar.closures_between(first, last)
 
 
 def race_guard_enabled() -> bool:

@@ -14,6 +14,11 @@ VALID = {
     "desk__opens": "08:30",
     "desk__closes": "17:00",
     "lending__max_assets_per_borrower": "8",
+    "lab__capacity": "4",
+    "lab__weekdays": "12345",
+    "lab__opens": "08:30",
+    "lab__closes": "17:00",
+    "lab__holiday_region": "Midden",
 }
 
 

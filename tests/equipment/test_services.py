@@ -13,9 +13,16 @@ from straxlab.core.audit import AuditEvent
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.equipment import services
 from straxlab.equipment.models import Asset, Qualification, ReservationItem
-from straxlab.equipment.rules import AssetStatus, ClosedPeriod, Interval, ReservationStatus
+from straxlab.equipment.rules import AssetStatus, Interval, ReservationStatus
 from straxlab.extensions import db
-from tests.factories import make_asset, make_kit, make_reservation, make_type, make_user
+from tests.factories import (
+    make_asset,
+    make_closure,
+    make_kit,
+    make_reservation,
+    make_type,
+    make_user,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 # Monday 30 November 2026, 09:00 in the lab.
@@ -122,10 +129,9 @@ def test_periods_outside_the_rules_are_refused_on_their_field(teacher, start, en
     assert caught.value.field == field
 
 
-def test_closures_plug_into_the_desk_rule(teacher, monkeypatch):
+def test_lab_calendar_closures_close_the_desk(teacher):
     camera = make_type(assets=1)
-    closed = ClosedPeriod(date(2026, 12, 2), date(2026, 12, 2), "Studiedag")
-    monkeypatch.setattr(services, "CLOSURE_SOURCES", [lambda first, last: [closed]])
+    make_closure(date(2026, 12, 2), reason="Studiedag")
     with pytest.raises(InvalidRequest, match="Studiedag"):
         reserve(teacher, camera, start=at(1, 10), end=at(2, 12))
 

@@ -18,9 +18,16 @@ from straxlab.auth.models import User
 from straxlab.core import clock, settings
 from straxlab.equipment import services
 from straxlab.equipment.models import Reservation
-from straxlab.equipment.rules import AssetStatus, ClosedPeriod, ReservationStatus
+from straxlab.equipment.rules import AssetStatus, ReservationStatus
 from straxlab.extensions import db
-from tests.factories import make_category, make_kit, make_reservation, make_type, make_user
+from tests.factories import (
+    make_category,
+    make_closure,
+    make_kit,
+    make_reservation,
+    make_type,
+    make_user,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 # Monday 30 November 2026, 09:00 in the lab.
@@ -693,8 +700,7 @@ def test_staff_may_look_up_a_period_outside_opening_hours(app, client, auth):
 def test_catalogue_names_a_closure_from_the_lab_calendar(app, client, auth, monkeypatch):
     auth.login_as("teacher", locale="en")
     build(app, _catalogue_objects)
-    closed = ClosedPeriod(date(2026, 12, 1), date(2026, 12, 1), "Studiedag")
-    monkeypatch.setattr(services, "CLOSURE_SOURCES", [lambda first, last: [closed]])
+    build(app, lambda: make_closure(date(2026, 12, 1), reason="Studiedag"))
     page = client.get("/equipment", query_string=moments(1, "10:00", 1, "12:00"))
     assert "Studiedag" in error_of(page.get_data(as_text=True), "start_date")
 
@@ -759,8 +765,7 @@ def _grid_objects() -> dict[str, Any]:
 def test_availability_grid_shows_each_day_in_words(app, client, auth, monkeypatch):
     auth.login_as("teacher", locale="en")
     objects = build(app, _grid_objects)
-    closed = ClosedPeriod(date(2026, 12, 3), date(2026, 12, 3), "Studiedag")
-    monkeypatch.setattr(services, "CLOSURE_SOURCES", [lambda first, last: [closed]])
+    build(app, lambda: make_closure(date(2026, 12, 3), reason="Studiedag"))
     page = client.get(f"/equipment/types/{objects['type']}/availability?week=2026-12-02").get_data(
         as_text=True
     )

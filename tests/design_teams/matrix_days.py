@@ -1,0 +1,7 @@
+"""Authorisation rows for the design-team routes of blueprint `days`."""
+
+from __future__ import annotations
+
+from tests.matrix import Row
+
+ROWS: dict[str, list[Row]] = {}
