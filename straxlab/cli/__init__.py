@@ -7,9 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from straxlab.cli.demo import demo_command
+    from straxlab.cli.lab import lab_group
     from straxlab.cli.lending import lending_group
     from straxlab.cli.users import users_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(lending_group)
+    app.cli.add_command(lab_group)

@@ -45,6 +45,12 @@ DEMO_USERS = [
     (f"a.visser@{DEMO_DOMAIN}", "Anouk Visser", Role.TEACHER),
     (f"d.smit@{DEMO_DOMAIN}", "Daan Smit", Role.TEACHER),
     (f"n.bosman@{DEMO_DOMAIN}", "Noor Bosman", Role.STAFF),
+    # Teachers in the design teams (cli/demo_teams.py).
+    (f"i.mulder@{DEMO_DOMAIN}", "Ingrid Mulder", Role.TEACHER),
+    (f"e.hendriks@{DEMO_DOMAIN}", "Emma Hendriks", Role.TEACHER),
+    (f"k.deboer@{DEMO_DOMAIN}", "Kevin de Boer", Role.TEACHER),
+    (f"t.vermeulen@{DEMO_DOMAIN}", "Thijs Vermeulen", Role.TEACHER),
+    (f"y.koster@{DEMO_DOMAIN}", "Yara Koster", Role.TEACHER),
 ]
 
 DRONE_QUALIFICATION = "Drone pilot A1/A3"
@@ -641,14 +647,22 @@ def demo_command(if_empty: bool) -> None:
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not loaded.")
     else:
+        from straxlab.cli.demo_teams import load_teams_demo
+
         created = load_demo()
         lending = load_lending_demo(clock.now())
+        teams = load_teams_demo(clock.now())
         db.session.commit()
         click.echo(f"Demo data loaded ({len(created)} new account(s)).")
         if lending is None:
             click.echo("Lending demo: equipment already present, left as it is.")
         else:
             for line in lending.lines():
+                click.echo(line)
+        if teams is None:
+            click.echo("Design-team demo: teams already present, left as it is.")
+        else:
+            for line in teams.lines():
                 click.echo(line)
     if auth_services.find_by_email(DEMO_USERS[0][0]) is None:
         return

@@ -376,7 +376,7 @@ def used_places(days: Iterable[date], *, exclude_team_id: int | None = None) -> 
     )
     if exclude_team_id is not None:
         query = query.where(DesignDay.team_id != exclude_team_id)
-    return {day: count for day, count in db.session.execute(query).tuples()}
+    return {day: count for day, count in db.session.execute(query)}
 
 
 def _busy_windows(
@@ -400,7 +400,7 @@ def _busy_windows(
     if exclude_team_id is not None:
         query = query.where(DesignDay.team_id != exclude_team_id)
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for user_id, starts_at, ends_at in db.session.execute(query).tuples():
+    for user_id, starts_at, ends_at in db.session.execute(query):
         busy[user_id].append((starts_at, ends_at))
     return dict(busy)
 
@@ -596,11 +596,13 @@ def approve(
     now: datetime,
     drop: Iterable[date] = (),
     moves: dict[date, date] | None = None,
+    weekday: int | None = None,
 ) -> list[DesignDay]:
     """Create every design day in one transaction, within capacity, or refuse them all.
 
     ``drop`` leaves named dates out; ``moves`` puts a date on another day (approve with
-    exceptions). The lab days are locked before they are counted, so two staff members
+    exceptions); ``weekday`` may name the team's second choice instead of the first.
+    The lab days are locked before they are counted, so two staff members
     approving at the same moment can never fill a day beyond the capacity.
     """
     if not actor.can(Permission.APPROVE_PROGRAMMES):
@@ -612,7 +614,15 @@ def approve(
         raise _problem(Problem.TOO_FEW_MEMBERS)
     moves = dict(moves or {})
     dropped = set(drop)
-    series = _series(programme.first_day, programme.weekday, programme.day_count)
+    if weekday is not None and weekday != programme.weekday:
+        if weekday != programme.second_weekday:
+            raise InvalidRequest(
+                _l("Approve the first or the second choice of weekday."), field="weekday"
+            )
+        # The second choice becomes the programme's weekday; the first stays on record.
+        programme.weekday, programme.second_weekday = weekday, programme.weekday
+    # Approved after its first day: the programme starts from today and still gets its days.
+    series = _series(max(programme.first_day, on), programme.weekday, programme.day_count)
     unknown = (dropped | set(moves)) - set(series.days)
     if unknown:
         raise InvalidRequest(
@@ -660,6 +670,7 @@ def approve(
         actor,
         now,
         days=len(created),
+        weekday=programme.weekday,
         dropped=[day.isoformat() for day in sorted(dropped)],
         moved={old.isoformat(): new.isoformat() for old, new in sorted(moves.items())},
     )
@@ -898,6 +909,20 @@ def _cancel_for_closure(
         design_day.cancel_reason = reason
         _changed(design_day, now)
         _audit_day("design_day.cancelled", design_day, actor, now, reason=reason, closure=True)
+    return cancelled
+
+
+def cancel_days_for_closures(
+    closures: Iterable[Any], *, actor: User, now: datetime
+) -> list[DesignDay]:
+    """Cancel the design days that closures added another way (the holiday import) cover."""
+    if not actor.can(Permission.MANAGE_LAB_CALENDAR):
+        raise NotAllowed(_l("Only lab staff can do this."))
+    cancelled: list[DesignDay] = []
+    for closure in closures:
+        cancelled += _cancel_for_closure(
+            closure.first_day, closure.last_day, closure.reason, actor, now
+        )
     return cancelled
 
 

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from straxlab.auth.rules import Permission
+from straxlab.auth.rules import Permission, Role
 from straxlab.core import clock
+from straxlab.design_teams import day_queries
+from straxlab.design_teams import services as teams
 from straxlab.equipment import desk_queries, queries
+from straxlab.lab_calendar import settings as lab_settings
 
 bp = Blueprint("home", __name__)
 
@@ -15,9 +21,25 @@ bp = Blueprint("home", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     now = clock.now()
-    context = {}
+    context: dict[str, Any] = {}
     if current_user.can(Permission.RESERVE):
         context.update(queries.teacher_home(current_user, now))
     if current_user.can(Permission.LEND):
         context.update(desk_queries.desk_today(now))
+    if current_user.role is Role.TEACHER:
+        today = teams.today(now)
+        context["next_design_day"] = day_queries.next_day(current_user.id, today, now)
+    if current_user.can(Permission.RECORD_ATTENDANCE):
+        context.update(_lab_today(now))
     return render_template(f"home/{current_user.role.value}.html", now=now, **context)
+
+
+def _lab_today(now: datetime) -> dict[str, Any]:
+    """Staff home: today's teams in the lab against capacity, and programme requests waiting."""
+    days = day_queries.days_on(teams.today(now))
+    return {
+        "lab_days": days,
+        "lab_teams": len({design_day.team_id for design_day in days}),
+        "lab_capacity": lab_settings.capacity(),
+        "waiting_programmes": day_queries.waiting_requests(),
+    }
