@@ -62,7 +62,7 @@ def _day_or_404(design_day_id: int) -> DesignDay:
 def _readable(design_day_id: int) -> DesignDay:
     """The day, or 404 for someone who may not read its team (do not reveal it exists)."""
     design_day = _day_or_404(design_day_id)
-    if not services.may_read(design_day.team, current_user, design_day.day):
+    if not services.may_read(design_day.team, current_user):
         abort(404)
     return design_day
 
@@ -278,8 +278,7 @@ def _programme_from_query() -> Programme:
     programme = db.session.get(Programme, programme_id)
     if programme is None:
         abort(404)
-    on = services.today(clock.now())
-    if not services.may_read(programme.team, current_user, on):
+    if not services.may_read(programme.team, current_user):
         abort(404)
     if not services.may_run(programme.team, current_user):
         abort(403)
@@ -365,7 +364,7 @@ def check_in(design_day_id: int) -> ResponseReturnValue:
 
 def _not_a_member(design_day: DesignDay) -> ResponseReturnValue:
     """A plain refusal (403); a reader of the team (staff, a former member) gets its day page."""
-    readable = services.may_read(design_day.team, current_user, design_day.day)
+    readable = services.may_read(design_day.team, current_user)
     page = render_template("days/not_member.html", design_day=design_day, readable=readable)
     return page, 403
 

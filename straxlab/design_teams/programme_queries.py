@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -26,17 +26,16 @@ from straxlab.lab_calendar.settings import capacity
 RECENT_DECISIONS = 20
 
 
-def series_for(programmes: Sequence[Programme]) -> dict[int, Series]:
-    """Each programme's generated dates (closures skipped), from one look at the closures.
-
-    The same dates as ``services.plan`` and ``services.approve`` generate.
-    """
+def series_for(programmes: Sequence[Programme], now: datetime) -> dict[int, Series]:
+    """Each waiting programme's dates if approved now (closures skipped), from one look at
+    the closures: the same dates ``services.approve`` would create."""
     if not programmes:
         return {}
-    first = min(p.first_day for p in programmes)
-    last = max(p.first_day for p in programmes) + MAX_SERIES_SPAN
+    starts = {p.id: services.starts_on(p, now) for p in programmes}
+    first = min(starts.values())
+    last = max(starts.values()) + MAX_SERIES_SPAN
     closures = lab_calendar.closures_between(first, last)
-    return {p.id: weekly_series(p.first_day, p.weekday, p.day_count, closures) for p in programmes}
+    return {p.id: weekly_series(starts[p.id], p.weekday, p.day_count, closures) for p in programmes}
 
 
 def is_extended(series: Series, day_count: int) -> bool:
@@ -106,10 +105,11 @@ def waiting_requests() -> list[Programme]:
     )
 
 
-def queue(today: date) -> Queue:
+def queue(now: datetime) -> Queue:
     """The approval queue grouped by weekday, each group as ``rules.competition`` sees it."""
+    today = services.today(now)
     waiting = waiting_requests()
-    series = series_for(waiting)
+    series = series_for(waiting, now)
     members = active_member_counts([p.team_id for p in waiting], today)
     all_days = {day for found in series.values() for day in found.days}
     used = services.used_places(all_days)

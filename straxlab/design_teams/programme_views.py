@@ -103,7 +103,7 @@ def _programme_preview(programme: Programme) -> Preview | None:
             weekday=programme.weekday,
             starts=programme.starts_at,
             ends=programme.ends_at,
-            first_day=programme.first_day,
+            first_day=services.starts_on(programme, clock.now()),
             day_count=programme.day_count,
         )
     except DomainError:
@@ -115,8 +115,8 @@ def _programme_preview(programme: Programme) -> Preview | None:
 
 
 def _team_from_query() -> DesignTeam:
-    """The team of ``?team=<id>`` (``?team_id=<id>`` works too); 404 for anything else."""
-    raw = request.args.get("team") or request.args.get("team_id") or ""
+    """The team of ``?team=<id>``; 404 for anything else."""
+    raw = request.args.get("team", "")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
         abort(404)
     return db.get_or_404(DesignTeam, int(raw))
@@ -157,7 +157,7 @@ def _check_request(form: RequestForm, today: date, hours: OpeningHours, members:
     )
     for problem in problems:
         if problem is not Problem.TOO_FEW_MEMBERS:  # said plainly above the form
-            show_error(form, services._problem(problem))
+            show_error(form, services.problem_error(problem))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -166,7 +166,7 @@ def new() -> ResponseReturnValue:
     team = _team_from_query()
     now = clock.now()
     today = services.today(now)
-    if not services.may_read(team, current_user, today):
+    if not services.may_read(team, current_user):
         abort(404)
     if not services.may_run(team, current_user):
         abort(403)
@@ -250,7 +250,7 @@ def _render_new(
 def _readable(programme_id: int) -> Programme:
     """The programme, or 404 for someone who may not read its team."""
     programme = db.get_or_404(Programme, programme_id)
-    if not services.may_read(programme.team, current_user, services.today(clock.now())):
+    if not services.may_read(programme.team, current_user):
         abort(404)
     return programme
 
@@ -383,11 +383,10 @@ def reject(programme_id: int) -> ResponseReturnValue:
 @bp.route("")
 @permission_required(Permission.APPROVE_PROGRAMMES)
 def queue() -> ResponseReturnValue:
-    today = services.today(clock.now())
     decided, deciders = queries.recent_decisions()
     return render_template(
         "programmes/queue.html",
-        queue=queries.queue(today),
+        queue=queries.queue(clock.now()),
         decided=decided,
         deciders=deciders,
     )

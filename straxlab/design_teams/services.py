@@ -90,7 +90,8 @@ def today(now: datetime) -> date:
     return now.astimezone(lab_zone()).date()
 
 
-def _problem(problem: Problem) -> InvalidRequest:
+def problem_error(problem: Problem) -> InvalidRequest:
+    """The refusal a problem stands for, worded, with the form field it belongs to."""
     message, field = PROBLEM_MESSAGES[problem]
     hours = lab_hours()
     text = message % {
@@ -130,7 +131,7 @@ def is_member(team: DesignTeam, user: User, on: date) -> bool:
     ) > 0
 
 
-def may_read(team: DesignTeam, actor: User, on: date) -> bool:
+def may_read(team: DesignTeam, actor: User) -> bool:
     """Members (also former ones) read their team; staff and managers read every team."""
     if actor.can(Permission.VIEW_ALL_TEAMS) or team.coordinator_id == actor.id:
         return True
@@ -533,9 +534,9 @@ def request_programme(
         active_members=len(active_members(team.id, today(now))),
     )
     if problems:
-        raise _problem(problems[0])
+        raise problem_error(problems[0])
     if len(_series(first_day, weekday, day_count).days) < day_count:
-        raise _problem(Problem.NOT_ENOUGH_OPEN_DAYS)
+        raise problem_error(Problem.NOT_ENOUGH_OPEN_DAYS)
     waiting = db.session.scalar(
         sa.select(Programme.id).where(
             Programme.team_id == team.id, Programme.status == ProgrammeStatus.REQUESTED
@@ -564,6 +565,12 @@ def request_programme(
     db.session.flush()
     _audit_programme("programme.requested", programme, actor, now, weekday=weekday)
     return programme
+
+
+def starts_on(programme: Programme, now: datetime) -> date:
+    """The day a waiting programme's series begins if approved now: a request approved after
+    its first day starts from today and still gets all its days."""
+    return max(programme.first_day, today(now))
 
 
 def lock_programme(programme: Programme) -> None:
@@ -611,7 +618,7 @@ def approve(
     _require_requested(programme)
     on = today(now)
     if len(active_members(programme.team_id, on)) < rules.MIN_ACTIVE_MEMBERS:
-        raise _problem(Problem.TOO_FEW_MEMBERS)
+        raise problem_error(Problem.TOO_FEW_MEMBERS)
     moves = dict(moves or {})
     dropped = set(drop)
     if weekday is not None and weekday != programme.weekday:
@@ -621,8 +628,7 @@ def approve(
             )
         # The second choice becomes the programme's weekday; the first stays on record.
         programme.weekday, programme.second_weekday = weekday, programme.weekday
-    # Approved after its first day: the programme starts from today and still gets its days.
-    series = _series(max(programme.first_day, on), programme.weekday, programme.day_count)
+    series = _series(starts_on(programme, now), programme.weekday, programme.day_count)
     unknown = (dropped | set(moves)) - set(series.days)
     if unknown:
         raise InvalidRequest(
@@ -793,7 +799,7 @@ def move_day(
         raise Conflict(_l("Only a design day that has not yet taken place can be moved."))
     problems = rules.hours_problems(starts, ends, lab_hours())
     if problems:
-        raise _problem(problems[0])
+        raise problem_error(problems[0])
     _check_new_day(day, today(now))
     windows = _windows([day], starts, ends)
     if windows[0][1] <= now:
@@ -832,7 +838,7 @@ def add_day(
         raise Conflict(_l("Extra days can only be added to an approved programme."))
     problems = rules.hours_problems(starts, ends, lab_hours())
     if problems:
-        raise _problem(problems[0])
+        raise problem_error(problems[0])
     _check_new_day(day, today(now))
     windows = _windows([day], starts, ends)
     if windows[0][1] <= now:

@@ -30,7 +30,7 @@ PER_PAGE = 25
 def _readable_team(team_id: int) -> DesignTeam:
     """The team, or 404 for someone who may not know it exists."""
     team = db.get_or_404(DesignTeam, team_id)
-    if not services.may_read(team, current_user, services.today(clock.now())):
+    if not services.may_read(team, current_user):
         abort(404)
     return team
 

@@ -9,10 +9,14 @@ from flask_login import current_user, login_required
 
 from straxlab.auth.rules import Permission, Role
 from straxlab.core import clock
-from straxlab.design_teams import day_queries
+from straxlab.design_teams import day_queries, team_queries
 from straxlab.design_teams import services as teams
 from straxlab.equipment import desk_queries, queries
+from straxlab.extensions import db
 from straxlab.lab_calendar import settings as lab_settings
+
+# The teacher home lists this many of the user's teams; the team list has them all.
+MY_TEAMS = 5
 
 bp = Blueprint("home", __name__)
 
@@ -29,6 +33,8 @@ def index() -> ResponseReturnValue:
     if current_user.role is Role.TEACHER:
         today = teams.today(now)
         context["next_design_day"] = day_queries.next_day(current_user.id, today, now)
+        mine = db.session.scalars(team_queries.visible_teams(current_user).limit(MY_TEAMS)).all()
+        context["my_teams"] = team_queries.team_rows(mine, today)
     if current_user.can(Permission.RECORD_ATTENDANCE):
         context.update(_lab_today(now))
     return render_template(f"home/{current_user.role.value}.html", now=now, **context)

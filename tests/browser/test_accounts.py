@@ -39,15 +39,21 @@ def expect_login_page(page: Page) -> None:
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        ("teacher", ["Start", "Apparatuur reserveren", "Mijn reserveringen"]),
+        (
+            "teacher",
+            ["Start", "Apparatuur reserveren", "Mijn reserveringen", "Ontwerpteams", "Labagenda"],
+        ),
         (
             "staff",
             [
                 "Start",
                 "Apparatuur reserveren",
                 "Mijn reserveringen",
+                "Ontwerpteams",
+                "Labagenda",
                 "Uitleenbalie",
                 "Goedkeuringen",
+                "Trajectaanvragen",
                 "Alle reserveringen",
                 "Catalogus",
                 "Instellingen",
@@ -59,6 +65,8 @@ def expect_login_page(page: Page) -> None:
                 "Start",
                 "Apparatuur reserveren",
                 "Mijn reserveringen",
+                "Ontwerpteams",
+                "Labagenda",
                 "Alle reserveringen",
                 "Gebruikers",
             ],
@@ -149,7 +157,7 @@ def test_language_choice_is_remembered_for_the_user(
     expect_home(other, account, welcome="Welcome")
     expect(other.locator("html")).to_have_attribute("lang", "en")
     expect(other.locator('nav[aria-label="Main menu"]').get_by_role("link")).to_have_text(
-        ["Home", "Reserve equipment", "My reservations"]
+        ["Home", "Reserve equipment", "My reservations", "Design teams", "Lab calendar"]
     )
 
 

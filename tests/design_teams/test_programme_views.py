@@ -133,8 +133,7 @@ def test_the_form_starts_with_sensible_defaults_and_their_preview(client, team_i
     assert "Show preview" in body and "Send request" in body
     # Only the lab's open weekdays are offered.
     assert ">Friday<" in body and ">Saturday<" not in body
-    # The team page may name the argument team_id.
-    assert get(client, f"/programmes/new?team_id={team_id}").status_code == 200
+    assert get(client, f"/programmes/new?team_id={team_id}").status_code == 404
 
 
 def test_preview_shows_skipped_closure_dates_and_the_extension(client, team_id):
@@ -408,7 +407,7 @@ def test_the_queue_puts_competing_requests_for_a_weekday_side_by_side(app, clien
             first_day=THURSDAY,
         ).id
     with app.app_context():
-        queue = programme_queries.queue(date(2026, 10, 7))
+        queue = programme_queries.queue(datetime(2026, 10, 7, 8, 0, tzinfo=UTC))
     assert [group.weekday for group in queue.groups] == [2, 4]
     tuesday = queue.groups[0]
     assert [c.programme.id for c in tuesday.contenders] == [first, second]
@@ -436,7 +435,7 @@ def _statements_for_queue() -> int:
 
     db.session.expunge_all()
     with count_statements() as statements:
-        queue = programme_queries.queue(date(2026, 10, 7))
+        queue = programme_queries.queue(datetime(2026, 10, 7, 8, 0, tzinfo=UTC))
         programme_queries.recent_decisions()
         assert queue.count
     return len(statements)

@@ -278,7 +278,7 @@ def test_the_coordinator_sees_the_links_to_run_the_team(client, auth, people):
     team = people["team"]
     body = page(client.get(f"/teams/{team}"))
     assert "Request lab days" in body
-    assert f"/programmes/new?team_id={team}" in body
+    assert f"/programmes/new?team={team}" in body
     assert f'href="/teams/{team}/edit"' in body
     assert 'name="email"' in body
     assert "End membership of Mats Member" in body
@@ -524,3 +524,14 @@ def test_the_team_page_takes_the_same_number_of_statements_for_more_members(
         make_programme(team, approve_by=make_user(role="staff"))
         db.session.commit()
     assert statements() == few
+
+
+def test_the_teacher_home_lists_my_teams_with_their_programme(app, client, auth):
+    me = auth.login_as("teacher", locale="en")
+    with app.app_context():
+        make_team(db.session.get(User, me.id), [make_user()], name="Podcasts in Nederlands")
+        make_team(make_user(), [make_user()], name="Niet mijn team")
+        db.session.commit()
+    body = client.get("/").get_data(as_text=True)
+    assert "Podcasts in Nederlands" in body
+    assert "Niet mijn team" not in body
