@@ -117,3 +117,22 @@ def enum_type(enum_class: type[Any], name: str) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def lock_row(instance: Any) -> None:
+    """Lock ``instance``'s row (``SELECT ... FOR UPDATE``) and re-read it.
+
+    Two people acting on one object at once then take turns, and the second sees what the
+    first did. On SQLite the request's BEGIN IMMEDIATE already serialises writers.
+    """
+    # extensions builds its Model from this module's Base, so it is imported here, late.
+    from straxlab.extensions import db
+
+    model = type(instance)
+    key = sa.inspect(model).primary_key[0]
+    db.session.execute(
+        sa.select(model)
+        .where(key == sa.inspect(instance).identity[0])
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    ).scalar_one()

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
 from straxlab.core import audit
+from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.design_teams import rules
 from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Membership, Programme
@@ -575,12 +576,7 @@ def starts_on(programme: Programme, now: datetime) -> date:
 
 def lock_programme(programme: Programme) -> None:
     """Row lock and a fresh read, so two staff deciding at once take turns."""
-    db.session.execute(
-        sa.select(Programme)
-        .where(Programme.id == programme.id)
-        .with_for_update(of=Programme)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    lock_row(programme)
 
 
 def _require_requested(programme: Programme) -> None:
@@ -733,12 +729,7 @@ def _check_new_day(day: date, on: date) -> None:
 
 
 def lock_design_day(design_day: DesignDay) -> None:
-    db.session.execute(
-        sa.select(DesignDay)
-        .where(DesignDay.id == design_day.id)
-        .with_for_update(of=DesignDay)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    lock_row(design_day)
 
 
 def _changed(design_day: DesignDay, now: datetime) -> None:
@@ -759,6 +750,28 @@ def _audit_day(
         day=design_day.day.isoformat(),
         **details,
     )
+
+
+def _single_day(
+    team_id: int,
+    day: date,
+    starts: time,
+    ends: time,
+    now: datetime,
+    *,
+    except_id: int | None = None,
+) -> list[tuple[date, datetime, datetime]]:
+    """The window of one moved or extra design day, after the checks that need no lock."""
+    problems = rules.hours_problems(starts, ends, lab_hours())
+    if problems:
+        raise problem_error(problems[0])
+    _check_new_day(day, today(now))
+    windows = _windows([day], starts, ends)
+    if windows[0][1] <= now:
+        raise InvalidRequest(_l("This time has already passed."), field="starts_at")
+    if _team_has_day(team_id, day, except_id=except_id):
+        raise Conflict(_l("The team already has a design day on this date."), field="day")
+    return windows
 
 
 def _team_has_day(team_id: int, day: date, *, except_id: int | None = None) -> bool:
@@ -797,15 +810,7 @@ def move_day(
     lock_design_day(design_day)
     if design_day.status not in rules.CHANGEABLE or design_day.ends_at <= now:
         raise Conflict(_l("Only a design day that has not yet taken place can be moved."))
-    problems = rules.hours_problems(starts, ends, lab_hours())
-    if problems:
-        raise problem_error(problems[0])
-    _check_new_day(day, today(now))
-    windows = _windows([day], starts, ends)
-    if windows[0][1] <= now:
-        raise InvalidRequest(_l("This time has already passed."), field="starts_at")
-    if _team_has_day(design_day.team_id, day, except_id=design_day.id):
-        raise Conflict(_l("The team already has a design day on this date."), field="day")
+    windows = _single_day(design_day.team_id, day, starts, ends, now, except_id=design_day.id)
     before = (design_day.day, design_day.starts_at, design_day.ends_at)
     # place_days counts the other teams only, so this day's own place never blocks it.
     checks = place_days(design_day.team, windows)
@@ -836,15 +841,7 @@ def add_day(
     _require_run(programme.team, actor)
     if programme.status != ProgrammeStatus.APPROVED:
         raise Conflict(_l("Extra days can only be added to an approved programme."))
-    problems = rules.hours_problems(starts, ends, lab_hours())
-    if problems:
-        raise problem_error(problems[0])
-    _check_new_day(day, today(now))
-    windows = _windows([day], starts, ends)
-    if windows[0][1] <= now:
-        raise InvalidRequest(_l("This time has already passed."), field="starts_at")
-    if _team_has_day(programme.team_id, day):
-        raise Conflict(_l("The team already has a design day on this date."), field="day")
+    windows = _single_day(programme.team_id, day, starts, ends, now)
     checks = place_days(programme.team, windows)
     if not checks[0].ok:
         raise refusal(checks, _member_names(checks))

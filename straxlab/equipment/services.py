@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
 from straxlab.core import audit, settings
+from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.equipment import rules
 from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
@@ -1138,12 +1139,7 @@ def lock_reservation(reservation: Reservation) -> None:
     then take turns, and the second sees what the first did. On SQLite the request's
     BEGIN IMMEDIATE already serialises them.
     """
-    db.session.execute(
-        sa.select(Reservation)
-        .where(Reservation.id == reservation.id)
-        .with_for_update(of=Reservation)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    lock_row(reservation)
 
 
 def _may_act_on(reservation: Reservation, actor: User) -> None:
