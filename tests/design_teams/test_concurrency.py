@@ -22,10 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
-import os
-import queue
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,8 +41,6 @@ INCUMBENTS = CAPACITY - 1
 DAY_COUNT = 4
 # Each round gets days of its own, this far after the previous round's.
 ROUND_SPACING_DAYS = 35
-ROUND_TIMEOUT_S = 60.0
-BARRIER_TIMEOUT_S = 60.0
 
 FULL = "The lab is full on"
 DEALT_WITH = "This request has already been dealt with."
@@ -61,7 +55,6 @@ pytestmark = pytest.mark.timeout(240)
 
 @dataclass(frozen=True)
 class Task:
-    round: int
     url: str
     guard: bool
     programme_id: int
@@ -108,7 +101,7 @@ def _approve(app: Any, task: Task, barrier: Any | None) -> str:
 
     with app.app_context(), force_locale("en"), _guard(task.guard):
         if barrier is not None:
-            barrier.wait(BARRIER_TIMEOUT_S)
+            barrier.wait(race.BARRIER_TIMEOUT_S)
         try:
             # Like a request: the first statement (the user loader's) begins the transaction.
             staff = db.session.get(User, task.staff_id)
@@ -149,88 +142,15 @@ def _warm_up(app: Any, task: Task) -> None:
             db.session.remove()
 
 
-def _racer(index: int, tasks: Any, results: Any, barrier: Any) -> None:
-    apps: dict[tuple[str, bool], Any] = {}
-    while True:
-        task = tasks.get()
-        if task is None:
-            break
-        try:
-            key = (task.url, task.guard)
-            if key not in apps:
-                apps[key] = _build_app(task.url, task.guard)
-                _warm_up(apps[key], task)
-            outcome = _approve(apps[key], task, barrier)
-        except BaseException as exc:
-            outcome = f"error: {exc!r} at {race._where(exc)}"
-        results.put((task.round, index, outcome))
-    race._dispose(apps.values())
-    results.close()
-    results.join_thread()
-    os._exit(0)
-
-
-class ApprovalRace:
-    """``RACERS`` spawned processes, started once and reused for every round."""
+class ApprovalRace(race.RacePool):
+    """``RACERS`` spawned processes, started once and reused for every round, that approve."""
 
     def __init__(self, racers: int = RACERS) -> None:
-        self.context = multiprocessing.get_context("spawn")
-        self.racers = racers
-        self.barrier = self.context.Barrier(racers)
-        self.results = self.context.Queue()
-        self.tasks = [self.context.Queue() for _ in range(racers)]
-        self.processes = [
-            self.context.Process(
-                target=_racer,
-                args=(index, self.tasks[index], self.results, self.barrier),
-                name=f"approver-{index}",
-                daemon=True,
-            )
-            for index in range(racers)
-        ]
-        for process in self.processes:
-            process.start()
-        self.round = 0
-        self.stuck = False
+        super().__init__(racers, build=_build_app, warm_up=_warm_up, run=_approve, name="approver")
 
-    def race(self, url: str, pairs: list[tuple[int, int]], *, guard: bool) -> list[str]:
+    def approve(self, url: str, pairs: list[tuple[int, int]], *, guard: bool) -> list[str]:
         """Racer i approves programme ``pairs[i][0]`` as staff member ``pairs[i][1]``."""
-        assert len(pairs) == self.racers
-        self.round += 1
-        outcomes = ["error: no answer within the round's timeout"] * self.racers
-        if self.stuck:
-            return ["error: a racer was stuck in an earlier round"] * self.racers
-        if self.barrier.broken:
-            self.barrier.reset()
-        for index, (programme_id, staff_id) in enumerate(pairs):
-            self.tasks[index].put(Task(self.round, url, guard, programme_id, staff_id))
-        deadline = time.monotonic() + ROUND_TIMEOUT_S
-        answered = 0
-        while answered < self.racers:
-            try:
-                round_, index, outcome = self.results.get(timeout=1.0)
-            except queue.Empty:
-                if time.monotonic() > deadline:
-                    self.stuck = True
-                    break
-                continue
-            if round_ == self.round:
-                outcomes[index] = outcome
-                answered += 1
-        return outcomes
-
-    def close(self) -> None:
-        for tasks in self.tasks:
-            with contextlib.suppress(Exception):
-                tasks.put(None)
-        for process in self.processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
-        for q in [self.results, *self.tasks]:
-            q.close()
-            q.join_thread()
+        return self.run_round([Task(url, guard, programme, staff) for programme, staff in pairs])
 
 
 def tally(outcomes: list[str], expected: str) -> dict[str, int]:
@@ -386,7 +306,7 @@ def test_ten_approvals_for_the_last_place_exactly_one_wins(racers, lab, run):
     seeded = lab.seed(incumbents=INCUMBENTS, capacity=CAPACITY)
     assert set(lab.teams_per_day(seeded.days).values()) == {INCUMBENTS}
 
-    outcomes = racers.race(lab.url, seeded.pairs, guard=True)
+    outcomes = racers.approve(lab.url, seeded.pairs, guard=True)
 
     counts = tally(outcomes, FULL)
     print(f"last place, guarded, run {run}: {counts}")
@@ -407,7 +327,7 @@ def test_ten_staff_approving_the_same_request_approve_it_once(racers, lab):
     # Every racer approves the first request, each as a different staff member.
     pairs = [(programme_id, staff_id) for _, staff_id in seeded.pairs]
 
-    outcomes = racers.race(lab.url, pairs, guard=True)
+    outcomes = racers.approve(lab.url, pairs, guard=True)
 
     counts = tally(outcomes, DEALT_WITH)
     print(f"same request: {counts}")
@@ -421,7 +341,7 @@ def test_ten_teams_sharing_a_member_only_one_gets_the_day(racers, lab):
     # Places to spare: only the shared member stands in the way.
     seeded = lab.seed(incumbents=0, capacity=RACERS + 5, shared_member=True)
 
-    outcomes = racers.race(lab.url, seeded.pairs, guard=True)
+    outcomes = racers.approve(lab.url, seeded.pairs, guard=True)
 
     counts = tally(outcomes, BUSY)
     print(f"shared member: {counts}")
@@ -435,7 +355,7 @@ def test_negative_control_without_the_lab_day_lock_overfills_a_day(racers, lab):
     seen = []
     for attempt in range(1, ATTEMPTS + 1):
         seeded = lab.seed(incumbents=INCUMBENTS, capacity=CAPACITY)
-        outcomes = racers.race(lab.url, seeded.pairs, guard=False)
+        outcomes = racers.approve(lab.url, seeded.pairs, guard=False)
         seen.append(tally(outcomes, FULL))
         print(f"last place, unguarded, attempt {attempt}: {seen[-1]}")
         if seen[-1]["ok"] > 1:

@@ -17,6 +17,7 @@ import os
 import queue
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,7 +166,6 @@ def desk_period(days_ahead: int, *, hours: int = 4) -> tuple[datetime, datetime]
 
 @dataclass(frozen=True)
 class Task:
-    round: int
     url: str
     guard: bool
     type_id: int
@@ -262,21 +262,32 @@ def _where(exc: BaseException) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
-def _racer(index: int, tasks: Any, results: Any, barrier: Any) -> None:
+def _racer(
+    index: int,
+    tasks: Any,
+    results: Any,
+    barrier: Any,
+    build: Callable[[str, bool], Any],
+    warm_up: Callable[[Any, Any], None],
+    run: Callable[[Any, Any, Any], str],
+) -> None:
+    """One racer: builds an app per (database, guard), warms it up once, then runs each task
+    it is given (``run`` waits at the barrier) and reports the outcome with the round."""
     apps: dict[tuple[str, bool], Any] = {}
     while True:
-        task = tasks.get()
-        if task is None:
+        item = tasks.get()
+        if item is None:
             break
+        round_, task = item
         try:
             key = (task.url, task.guard)
             if key not in apps:
-                apps[key] = _build_app(task.url, task.guard)
-                _warm_up(apps[key], task)
-            outcome = _reserve(apps[key], task, barrier)
+                apps[key] = build(task.url, task.guard)
+                warm_up(apps[key], task)
+            outcome = run(apps[key], task, barrier)
         except BaseException as exc:
             outcome = f"error: {exc!r} at {_where(exc)}"
-        results.put((task.round, index, outcome))
+        results.put((round_, index, outcome))
     _dispose(apps.values())
     # Flush what is queued, then leave without the interpreter's slow teardown.
     results.close()
@@ -294,9 +305,23 @@ def _dispose(apps: Any) -> None:
 
 
 class RacePool:
-    """``RACERS`` spawned processes that wait at one barrier and then reserve together."""
+    """Spawned processes that wait at one barrier and then act together, round after round.
 
-    def __init__(self, racers: int = RACERS) -> None:
+    What they do is given as three module-level functions (spawned processes import them by
+    name): ``build(url, guard)`` makes an app, ``warm_up(app, task)`` runs the read side once
+    so that the racers start level, ``run(app, task, barrier)`` waits at the barrier, acts and
+    returns "ok", "conflict..." or "error: ...". By default they reserve equipment.
+    """
+
+    def __init__(
+        self,
+        racers: int = RACERS,
+        *,
+        build: Callable[[str, bool], Any] = _build_app,
+        warm_up: Callable[[Any, Any], None] = _warm_up,
+        run: Callable[[Any, Any, Any], str] = _reserve,
+        name: str = "racer",
+    ) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.racers = racers
         self.barrier = self.context.Barrier(racers)
@@ -305,8 +330,8 @@ class RacePool:
         self.processes = [
             self.context.Process(
                 target=_racer,
-                args=(index, self.tasks[index], self.results, self.barrier),
-                name=f"racer-{index}",
+                args=(index, self.tasks[index], self.results, self.barrier, build, warm_up, run),
+                name=f"{name}-{index}",
                 daemon=True,
             )
             for index in range(racers)
@@ -320,16 +345,24 @@ class RacePool:
         self, url: str, seeded: Seed, start: datetime, end: datetime, *, guard: bool
     ) -> list[str]:
         """Every racer asks for the one asset for ``[start, end)``; their outcomes, in order."""
+        return self.run_round(
+            [
+                Task(url, guard, seeded.type_id, seeded.teacher_ids[index], start, end)
+                for index in range(self.racers)
+            ]
+        )
+
+    def run_round(self, tasks: list[Any]) -> list[str]:
+        """Racer i runs ``tasks[i]``; their outcomes, in order."""
+        assert len(tasks) == self.racers
         self.round += 1
         outcomes = ["error: no answer within the round's timeout"] * self.racers
         if self.stuck:
             return ["error: a racer was stuck in an earlier round"] * self.racers
         if self.barrier.broken:
             self.barrier.reset()
-        for index in range(self.racers):
-            self.tasks[index].put(
-                Task(self.round, url, guard, seeded.type_id, seeded.teacher_ids[index], start, end)
-            )
+        for index, task in enumerate(tasks):
+            self.tasks[index].put((self.round, task))
         deadline = time.monotonic() + ROUND_TIMEOUT_S
         answered = 0
         while answered < self.racers:
