@@ -29,7 +29,7 @@ from straxlab.core import clock
 from straxlab.core.audit import AuditEvent
 from straxlab.core.errors import DomainError, NotAllowed
 from straxlab.core.web import MAX_ID, page_number, show_error
-from straxlab.design_teams import day_queries, rules, services
+from straxlab.design_teams import access, day_queries, rules, services
 from straxlab.design_teams.day_forms import (
     AddDayForm,
     AttendanceForm,
@@ -62,16 +62,14 @@ def _day_or_404(design_day_id: int) -> DesignDay:
 def _readable(design_day_id: int) -> DesignDay:
     """The day, or 404 for someone who may not read its team (do not reveal it exists)."""
     design_day = _day_or_404(design_day_id)
-    if not services.may_read(design_day.team, current_user):
-        abort(404)
+    access.require_read(design_day.team)
     return design_day
 
 
 def _runnable(design_day_id: int) -> DesignDay:
     """The day, for its coordinator or staff; 403 for other readers (managers, members)."""
-    design_day = _readable(design_day_id)
-    if not services.may_run(design_day.team, current_user):
-        abort(403)
+    design_day = _day_or_404(design_day_id)
+    access.require_run(design_day.team)
     return design_day
 
 
@@ -278,10 +276,7 @@ def _programme_from_query() -> Programme:
     programme = db.session.get(Programme, programme_id)
     if programme is None:
         abort(404)
-    if not services.may_read(programme.team, current_user):
-        abort(404)
-    if not services.may_run(programme.team, current_user):
-        abort(403)
+    access.require_run(programme.team)
     return programme
 
 

@@ -19,8 +19,8 @@ from straxlab.core import clock
 from straxlab.core.audit import AuditEvent
 from straxlab.core.errors import DomainError
 from straxlab.core.web import MAX_ID, show_error
+from straxlab.design_teams import access, rules, services
 from straxlab.design_teams import programme_queries as queries
-from straxlab.design_teams import rules, services
 from straxlab.design_teams.labels import weekday_name
 from straxlab.design_teams.models import DesignTeam, Programme
 from straxlab.design_teams.programme_forms import (
@@ -166,10 +166,7 @@ def new() -> ResponseReturnValue:
     team = _team_from_query()
     now = clock.now()
     today = services.today(now)
-    if not services.may_read(team, current_user):
-        abort(404)
-    if not services.may_run(team, current_user):
-        abort(403)
+    access.require_run(team)
     hours = lab_hours()
     members = len(services.active_members(team.id, today))
     if request.method == "POST":
@@ -250,8 +247,7 @@ def _render_new(
 def _readable(programme_id: int) -> Programme:
     """The programme, or 404 for someone who may not read its team."""
     programme = db.get_or_404(Programme, programme_id)
-    if not services.may_read(programme.team, current_user):
-        abort(404)
+    access.require_read(programme.team)
     return programme
 
 
@@ -303,9 +299,8 @@ def _show(
 @bp.route("/<int:programme_id>/withdraw", methods=["POST"])
 @permission_required(Permission.TAKE_PART)
 def withdraw(programme_id: int) -> ResponseReturnValue:
-    programme = _readable(programme_id)
-    if not services.may_run(programme.team, current_user):
-        abort(403)
+    programme = db.get_or_404(Programme, programme_id)
+    access.require_run(programme.team)
     form = WithdrawForm()
     if programme.status is ProgrammeStatus.REQUESTED and not form.validate_on_submit():
         return _show(programme, withdraw=form)

@@ -12,7 +12,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import clock
 from straxlab.core.errors import DomainError
 from straxlab.core.web import page_number, show_error
-from straxlab.design_teams import services, team_queries
+from straxlab.design_teams import access, services, team_queries
 from straxlab.design_teams.models import DesignTeam, Membership
 from straxlab.design_teams.team_forms import (
     AddMemberForm,
@@ -30,16 +30,14 @@ PER_PAGE = 25
 def _readable_team(team_id: int) -> DesignTeam:
     """The team, or 404 for someone who may not know it exists."""
     team = db.get_or_404(DesignTeam, team_id)
-    if not services.may_read(team, current_user):
-        abort(404)
+    access.require_read(team)
     return team
 
 
 def _runnable_team(team_id: int) -> DesignTeam:
     """The team, 404 if it may not be read, 403 if it may be read but not run."""
-    team = _readable_team(team_id)
-    if not services.may_run(team, current_user):
-        abort(403)
+    team = db.get_or_404(DesignTeam, team_id)
+    access.require_run(team)
     return team
 
 
