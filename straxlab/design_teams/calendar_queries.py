@@ -14,10 +14,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from straxlab.auth.models import User
-from straxlab.auth.rules import Permission
 from straxlab.design_teams import services
-from straxlab.design_teams.models import DesignDay, DesignTeam, Membership
+from straxlab.design_teams.models import DesignDay
 from straxlab.design_teams.rules import TAKING_PLACE
 from straxlab.extensions import db
 from straxlab.lab_calendar import services as lab_calendar
@@ -72,18 +70,6 @@ class MonthDay:
     is_lab_weekday: bool
     used: int
     closure: ClosedPeriod | None
-
-
-def readable_team_ids(user: User) -> set[int] | None:
-    """The teams whose design days ``user`` may open; None means every team (one query)."""
-    if user.can(Permission.VIEW_ALL_TEAMS):
-        return None
-    rows = db.session.execute(
-        sa.select(DesignTeam.id)
-        .where(DesignTeam.coordinator_id == user.id)
-        .union(sa.select(Membership.team_id).where(Membership.user_id == user.id))
-    )
-    return {row[0] for row in rows}
 
 
 def week(monday: date) -> list[LabDayView]:

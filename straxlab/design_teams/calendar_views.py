@@ -67,7 +67,7 @@ def calendar() -> ResponseReturnValue:
         next=monday + timedelta(days=7),
         today=today,
         capacity=capacity(),
-        readable=calendar_queries.readable_team_ids(current_user),
+        readable=services.readable_team_ids(current_user),
         can_see_closures=current_user.can(Permission.VIEW_ALL_TEAMS),
     )
 

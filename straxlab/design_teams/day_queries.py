@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from straxlab.auth.models import User
 from straxlab.auth.queries import user_names
@@ -16,16 +15,6 @@ from straxlab.core.audit import AuditEvent, history
 from straxlab.design_teams.models import Attendance, DesignDay, Membership, Programme
 from straxlab.design_teams.rules import TAKING_PLACE, ProgrammeStatus
 from straxlab.extensions import db
-
-
-def _member_on(
-    day: sa.ColumnElement[date] | so.InstrumentedAttribute[date],
-) -> sa.ColumnElement[bool]:
-    """A membership that counts on ``day`` (from joining up to, not including, leaving)."""
-    return sa.and_(
-        Membership.joined_on <= day,
-        sa.or_(Membership.left_on.is_(None), Membership.left_on > day),
-    )
 
 
 def load_day(design_day_id: int) -> DesignDay | None:
@@ -56,7 +45,7 @@ def attendance_rows(design_day: DesignDay) -> list[AttendanceRow]:
     members = db.session.scalars(
         sa.select(User)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.team_id == design_day.team_id, _member_on(sa.literal(design_day.day)))
+        .where(Membership.team_id == design_day.team_id, Membership.counts_on(design_day.day))
         .order_by(User.name, User.id)
     ).all()
     records = {
@@ -124,7 +113,7 @@ def my_days(user_id: int) -> sa.Select[DesignDay]:
     return (
         sa.select(DesignDay)
         .join(Membership, Membership.team_id == DesignDay.team_id)
-        .where(Membership.user_id == user_id, _member_on(DesignDay.day))
+        .where(Membership.user_id == user_id, Membership.counts_on(DesignDay.day))
     )
 
 

@@ -53,6 +53,11 @@ class Membership(Model):
         ),
     )
 
+    @classmethod
+    def counts_on(cls, day: date | sa.ColumnElement[date]) -> sa.ColumnElement[bool]:
+        """SQL for ``rules.is_member_on``: from joining up to (not including) leaving."""
+        return sa.and_(cls.joined_on <= day, sa.or_(cls.left_on.is_(None), cls.left_on > day))
+
     def __repr__(self) -> str:
         return f"<Membership {self.team_id}/{self.user_id} {self.joined_on}..{self.left_on}>"
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from straxlab.auth.queries import user_names
 from straxlab.core import audit
-from straxlab.design_teams import rules, services
-from straxlab.design_teams.models import DesignDay, Membership, Programme
+from straxlab.design_teams import rules, services, team_queries
+from straxlab.design_teams.models import DesignDay, Programme
 from straxlab.design_teams.rules import ContenderSummary, ContestedDay, ProgrammeStatus
 from straxlab.extensions import db
 from straxlab.lab_calendar import services as lab_calendar
@@ -43,21 +43,6 @@ def is_extended(series: Series, day_count: int) -> bool:
     if not series.days:
         return False
     return series.days[-1] > series.days[0] + timedelta(weeks=day_count - 1)
-
-
-def active_member_counts(team_ids: Sequence[int], on: date) -> dict[int, int]:
-    if not team_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Membership.team_id, sa.func.count(Membership.id))
-        .where(
-            Membership.team_id.in_(sorted(set(team_ids))),
-            Membership.joined_on <= on,
-            sa.or_(Membership.left_on.is_(None), Membership.left_on > on),
-        )
-        .group_by(Membership.team_id)
-    )
-    return {team_id: count for team_id, count in rows}
 
 
 @dataclass(frozen=True)
@@ -110,7 +95,7 @@ def queue(now: datetime) -> Queue:
     today = services.today(now)
     waiting = waiting_requests()
     series = series_for(waiting, now)
-    members = active_member_counts([p.team_id for p in waiting], today)
+    members = team_queries.active_member_counts([p.team_id for p in waiting], today)
     all_days = {day for found in series.values() for day in found.days}
     used = services.used_places(all_days)
     places = capacity()

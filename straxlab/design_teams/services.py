@@ -124,26 +124,32 @@ def is_member(team: DesignTeam, user: User, on: date) -> bool:
             sa.select(sa.func.count(Membership.id)).where(
                 Membership.team_id == team.id,
                 Membership.user_id == user.id,
-                Membership.joined_on <= on,
-                sa.or_(Membership.left_on.is_(None), Membership.left_on > on),
+                Membership.counts_on(on),
             )
         )
         or 0
     ) > 0
+
+
+def readable_team_ids(actor: User) -> set[int] | None:
+    """The teams ``actor`` may read, in one query; None means every team.
+
+    Members (also former ones) and the coordinator read their team; staff and managers read
+    every team.
+    """
+    if actor.can(Permission.VIEW_ALL_TEAMS):
+        return None
+    rows = db.session.execute(
+        sa.select(DesignTeam.id)
+        .where(DesignTeam.coordinator_id == actor.id)
+        .union(sa.select(Membership.team_id).where(Membership.user_id == actor.id))
+    )
+    return {row[0] for row in rows}
 
 
 def may_read(team: DesignTeam, actor: User) -> bool:
-    """Members (also former ones) read their team; staff and managers read every team."""
-    if actor.can(Permission.VIEW_ALL_TEAMS) or team.coordinator_id == actor.id:
-        return True
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Membership.id)).where(
-                Membership.team_id == team.id, Membership.user_id == actor.id
-            )
-        )
-        or 0
-    ) > 0
+    readable = readable_team_ids(actor)
+    return readable is None or team.id in readable
 
 
 def _require_run(team: DesignTeam, actor: User) -> None:
@@ -160,8 +166,7 @@ def active_members(team_id: int, on: date) -> list[Membership]:
             sa.select(Membership)
             .where(
                 Membership.team_id == team_id,
-                Membership.joined_on <= on,
-                sa.or_(Membership.left_on.is_(None), Membership.left_on > on),
+                Membership.counts_on(on),
             )
             .order_by(Membership.joined_on, Membership.id)
         )
@@ -395,8 +400,7 @@ def _busy_windows(
             Membership.user_id.in_(user_ids),
             DesignDay.day.in_(wanted),
             DesignDay.status.in_(TAKING_PLACE),
-            Membership.joined_on <= DesignDay.day,
-            sa.or_(Membership.left_on.is_(None), Membership.left_on > DesignDay.day),
+            Membership.counts_on(DesignDay.day),
         )
     )
     if exclude_team_id is not None:

@@ -49,6 +49,18 @@ class TeamRow:
     programme: Programme | None
 
 
+def active_member_counts(team_ids: Sequence[int], on: date) -> dict[int, int]:
+    """Active members per team on ``on`` (one statement)."""
+    if not team_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Membership.team_id, sa.func.count(sa.distinct(Membership.user_id)))
+        .where(Membership.team_id.in_(sorted(set(team_ids))), Membership.counts_on(on))
+        .group_by(Membership.team_id)
+    )
+    return {team_id: count for team_id, count in rows}
+
+
 def team_rows(teams: Sequence[DesignTeam], on: date) -> list[TeamRow]:
     """The list's facts for a page of teams: active members and the current programme.
 
@@ -57,17 +69,7 @@ def team_rows(teams: Sequence[DesignTeam], on: date) -> list[TeamRow]:
     ids = [team.id for team in teams]
     if not ids:
         return []
-    counts = dict(
-        db.session.execute(
-            sa.select(Membership.team_id, sa.func.count(sa.distinct(Membership.user_id)))
-            .where(
-                Membership.team_id.in_(ids),
-                Membership.joined_on <= on,
-                sa.or_(Membership.left_on.is_(None), Membership.left_on > on),
-            )
-            .group_by(Membership.team_id)
-        ).all()
-    )
+    counts = active_member_counts(ids, on)
     current: dict[int, Programme] = {}
     programmes = db.session.scalars(
         sa.select(Programme)
@@ -146,8 +148,7 @@ def attendance_summary(team_id: int, now: datetime) -> dict[int, MemberAttendanc
         .join(DesignDay, DesignDay.team_id == Membership.team_id)
         .where(
             Membership.team_id == team_id,
-            Membership.joined_on <= DesignDay.day,
-            sa.or_(Membership.left_on.is_(None), Membership.left_on > DesignDay.day),
+            Membership.counts_on(DesignDay.day),
             _held(now),
         )
         .group_by(Membership.user_id)
