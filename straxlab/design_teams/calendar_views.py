@@ -351,8 +351,7 @@ def _confirm_import() -> ResponseReturnValue:
         )
         if _confirmed(form, affected):
             try:
-                added = lab_calendar.import_holidays(new, actor_id=current_user.id, now=now)
-                cancelled = services.cancel_days_for_closures(added, actor=current_user, now=now)
+                added, cancelled = services.import_holidays(new, actor=current_user, now=now)
             except DomainError as exc:
                 db.session.rollback()
                 show_error(form, exc)

@@ -37,6 +37,7 @@ from straxlab.design_teams.rules import (
 )
 from straxlab.extensions import db
 from straxlab.lab_calendar import services as lab_calendar
+from straxlab.lab_calendar.models import Closure
 from straxlab.lab_calendar.rules import (
     MAX_SERIES_SPAN,
     ClosedPeriod,
@@ -150,6 +151,11 @@ def readable_team_ids(actor: User) -> set[int] | None:
 def may_read(team: DesignTeam, actor: User) -> bool:
     readable = readable_team_ids(actor)
     return readable is None or team.id in readable
+
+
+def _require(actor: User, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise NotAllowed(_l("Only lab staff can do this."))
 
 
 def _require_run(team: DesignTeam, actor: User) -> None:
@@ -612,8 +618,7 @@ def approve(
     The lab days are locked before they are counted, so two staff members
     approving at the same moment can never fill a day beyond the capacity.
     """
-    if not actor.can(Permission.APPROVE_PROGRAMMES):
-        raise NotAllowed(_l("Only lab staff can do this."))
+    _require(actor, Permission.APPROVE_PROGRAMMES)
     lock_programme(programme)
     _require_requested(programme)
     on = today(now)
@@ -684,8 +689,7 @@ def approve(
 
 
 def reject(programme: Programme, *, reason: str, actor: User, now: datetime) -> None:
-    if not actor.can(Permission.APPROVE_PROGRAMMES):
-        raise NotAllowed(_l("Only lab staff can do this."))
+    _require(actor, Permission.APPROVE_PROGRAMMES)
     reason = reason.strip()
     if not reason:
         raise InvalidRequest(_l("Say why, so the team knows what to change."), field="reason")
@@ -868,8 +872,7 @@ def close_lab(
     *, first_day: date, last_day: date, reason: str, actor: User, now: datetime
 ) -> list[DesignDay]:
     """Add a closure and cancel the design days it covers (they stay, marked cancelled)."""
-    if not actor.can(Permission.MANAGE_LAB_CALENDAR):
-        raise NotAllowed(_l("Only lab staff can do this."))
+    _require(actor, Permission.MANAGE_LAB_CALENDAR)
     closure = lab_calendar.add_closure(
         first_day=first_day, last_day=last_day, reason=reason, actor_id=actor.id, now=now
     )
@@ -877,10 +880,9 @@ def close_lab(
 
 
 def change_closure(
-    closure: Any, *, first_day: date, last_day: date, reason: str, actor: User, now: datetime
+    closure: Closure, *, first_day: date, last_day: date, reason: str, actor: User, now: datetime
 ) -> list[DesignDay]:
-    if not actor.can(Permission.MANAGE_LAB_CALENDAR):
-        raise NotAllowed(_l("Only lab staff can do this."))
+    _require(actor, Permission.MANAGE_LAB_CALENDAR)
     lab_calendar.change_closure(
         closure,
         first_day=first_day,
@@ -919,18 +921,18 @@ def _cancel_for_closure(
     return cancelled
 
 
-def cancel_days_for_closures(
-    closures: Iterable[Any], *, actor: User, now: datetime
-) -> list[DesignDay]:
-    """Cancel the design days that closures added another way (the holiday import) cover."""
-    if not actor.can(Permission.MANAGE_LAB_CALENDAR):
-        raise NotAllowed(_l("Only lab staff can do this."))
+def import_holidays(
+    periods: Sequence[ClosedPeriod], *, actor: User, now: datetime
+) -> tuple[list[Closure], list[DesignDay]]:
+    """Import the confirmed holidays as closures and cancel the design days they cover."""
+    _require(actor, Permission.MANAGE_LAB_CALENDAR)
+    added = lab_calendar.import_holidays(periods, actor_id=actor.id, now=now)
     cancelled: list[DesignDay] = []
-    for closure in closures:
+    for closure in added:
         cancelled += _cancel_for_closure(
             closure.first_day, closure.last_day, closure.reason, actor, now
         )
-    return cancelled
+    return added, cancelled
 
 
 def close_past_days(now: datetime) -> int:
@@ -997,8 +999,7 @@ def record_attendance(
     now: datetime,
 ) -> Attendance:
     """Staff record or correct anyone's attendance; a correction needs a reason."""
-    if not actor.can(Permission.RECORD_ATTENDANCE):
-        raise NotAllowed(_l("Only lab staff can do this."))
+    _require(actor, Permission.RECORD_ATTENDANCE)
     if design_day.status == DesignDayStatus.CANCELLED:
         raise Conflict(_l("This design day was cancelled."))
     if design_day.starts_at - timedelta(hours=1) > now:
