@@ -652,7 +652,7 @@ def approve(
         raise InvalidRequest(_l("Leave at least one day in the programme."), field="exceptions")
     windows = _windows(days, programme.starts_at, programme.ends_at)
     checks = place_days(programme.team, windows)
-    own = [day for day in days if _team_has_day(programme.team_id, day)]
+    own = _team_days_on(programme.team_id, days)
     if own:
         raise Conflict(
             _l("The team already has a design day on %(days)s.", days=days_text(own)),
@@ -777,18 +777,23 @@ def _single_day(
     windows = _windows([day], starts, ends)
     if windows[0][1] <= now:
         raise InvalidRequest(_l("This time has already passed."), field="starts_at")
-    if _team_has_day(team_id, day, except_id=except_id):
+    if _team_days_on(team_id, [day], except_id=except_id):
         raise Conflict(_l("The team already has a design day on this date."), field="day")
     return windows
 
 
-def _team_has_day(team_id: int, day: date, *, except_id: int | None = None) -> bool:
-    query = sa.select(DesignDay.id).where(
-        DesignDay.team_id == team_id, DesignDay.day == day, DesignDay.status.in_(TAKING_PLACE)
+def _team_days_on(
+    team_id: int, days: Iterable[date], *, except_id: int | None = None
+) -> set[date]:
+    """Which of ``days`` the team already has a design day on (one statement)."""
+    query = sa.select(DesignDay.day).where(
+        DesignDay.team_id == team_id,
+        DesignDay.day.in_(sorted(set(days))),
+        DesignDay.status.in_(TAKING_PLACE),
     )
     if except_id is not None:
         query = query.where(DesignDay.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return set(db.session.scalars(query))
 
 
 def cancel_day(design_day: DesignDay, *, reason: str, actor: User, now: datetime) -> None:
