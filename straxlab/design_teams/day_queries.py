@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from straxlab.auth.models import User
 from straxlab.auth.queries import user_names
 from straxlab.core.audit import AuditEvent, history
+from straxlab.design_teams import services
 from straxlab.design_teams.models import Attendance, DesignDay, Membership, Programme
 from straxlab.design_teams.rules import TAKING_PLACE, ProgrammeStatus
 from straxlab.extensions import db
@@ -174,17 +175,7 @@ def next_day(user_id: int, today: date, now: datetime) -> NextDay | None:
     )
     if design_day is None:
         return None
-    attendance = own_attendance(design_day.id, user_id) if design_day.day == today else None
-    return NextDay(design_day, attendance, design_day.day == today)
-
-
-def own_attendance(design_day_id: int, user_id: int) -> Attendance | None:
-    return db.session.scalar(
-        sa.select(Attendance).where(
-            Attendance.design_day_id == design_day_id, Attendance.user_id == user_id
-        )
+    attendance = (
+        services.find_attendance(design_day.id, user_id) if design_day.day == today else None
     )
-
-
-def user_by_id(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
+    return NextDay(design_day, attendance, design_day.day == today)

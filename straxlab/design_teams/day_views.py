@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from straxlab.auth.access import permission_required
+from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
 from straxlab.core import clock
 from straxlab.core.audit import AuditEvent
@@ -346,7 +347,7 @@ def check_in(design_day_id: int) -> ResponseReturnValue:
                 flash(_("You were already checked in at %(time)s.", time=when), "info")
         return redirect(url_for("days.check_in", design_day_id=design_day.id))
     now = clock.now()
-    own = day_queries.own_attendance(design_day.id, current_user.id)
+    own = services.find_attendance(design_day.id, current_user.id)
     return render_template(
         "days/check_in.html",
         design_day=design_day,
@@ -404,7 +405,7 @@ def record(design_day_id: int) -> ResponseReturnValue:
     design_day = _day_or_404(design_day_id)
     form = AttendanceForm()
     user_id = form.user_id()
-    member = day_queries.user_by_id(user_id) if user_id is not None else None
+    member = db.session.get(User, user_id) if user_id is not None else None
     if form.validate_on_submit():
         if member is None:
             form.form_errors.append(_("Choose a member of this team."))

@@ -782,9 +782,7 @@ def _single_day(
     return windows
 
 
-def _team_days_on(
-    team_id: int, days: Iterable[date], *, except_id: int | None = None
-) -> set[date]:
+def _team_days_on(team_id: int, days: Iterable[date], *, except_id: int | None = None) -> set[date]:
     """Which of ``days`` the team already has a design day on (one statement)."""
     query = sa.select(DesignDay.day).where(
         DesignDay.team_id == team_id,
@@ -976,7 +974,7 @@ def check_in(design_day: DesignDay, *, user: User, now: datetime) -> Attendance:
         raise Conflict(_l("Check-in for this design day is only open on the day itself."))
     if not is_member(design_day.team, user, design_day.day):
         raise NotAllowed(_l("Only members of this team can check in to its design day."))
-    attendance = _attendance(design_day.id, user.id)
+    attendance = find_attendance(design_day.id, user.id)
     if attendance is not None and attendance.present:
         return attendance
     if attendance is None:
@@ -1014,7 +1012,7 @@ def record_attendance(
             _l("%(name)s was not a member on that day.", name=user.name), field="user"
         )
     reason = reason.strip()
-    attendance = _attendance(design_day.id, user.id)
+    attendance = find_attendance(design_day.id, user.id)
     if attendance is not None and not reason:
         raise InvalidRequest(_l("Say why you correct this attendance."), field="reason")
     if len(reason) > THEME_LENGTH:
@@ -1043,7 +1041,8 @@ def record_attendance(
     return attendance
 
 
-def _attendance(design_day_id: int, user_id: int) -> Attendance | None:
+def find_attendance(design_day_id: int, user_id: int) -> Attendance | None:
+    """A member's attendance record for one design day, if there is one."""
     return db.session.scalar(
         sa.select(Attendance).where(
             Attendance.design_day_id == design_day_id, Attendance.user_id == user_id
