@@ -61,6 +61,11 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.admin.views import bp as admin_bp
     from straxlab.auth.views import bp as auth_bp
     from straxlab.cli import register as register_cli
+    from straxlab.compliance import team_section
+    from straxlab.compliance.dashboard_views import bp as compliance_bp
+    from straxlab.compliance.plan_views import bp as plans_bp
+    from straxlab.compliance.report_views import bp as reports_bp
+    from straxlab.compliance.work_views import bp as teamwork_bp
     from straxlab.design_teams.calendar_views import bp as lab_bp
     from straxlab.design_teams.day_views import bp as days_bp
     from straxlab.design_teams.programme_views import bp as programmes_bp
@@ -71,11 +76,13 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.home.views import bp as home_bp
 
     web.init_app(app)
+    from straxlab.compliance import labels as compliance_labels
     from straxlab.design_teams import labels as team_labels
     from straxlab.equipment import labels
 
     labels.init_app(app)
     team_labels.init_app(app)
+    compliance_labels.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
@@ -86,6 +93,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(programmes_bp)
     app.register_blueprint(days_bp)
     app.register_blueprint(lab_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(teamwork_bp)
+    app.register_blueprint(compliance_bp)
+    app.register_blueprint(reports_bp)
+    team_section.register()
     register_cli(app)
     return app
 
@@ -93,6 +105,8 @@ def create_app(config: Config | None = None) -> Flask:
 def _init_database(app: Flask) -> None:
     # Every model module is imported here so that metadata (and Alembic) sees all tables.
     import straxlab.auth.models
+    import straxlab.compliance.models
+    import straxlab.compliance.settings
     import straxlab.core.audit
     import straxlab.core.settings
     import straxlab.design_teams.models

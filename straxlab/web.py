@@ -31,23 +31,37 @@ CONTENT_SECURITY_POLICY = (
 class NavItem:
     endpoint: str
     label: Any
-    permission: Permission | None = None
+    # The item shows to a user who holds any one of these (none: everyone logged in).
+    permissions: tuple[Permission, ...] = ()
+
+    def shows_to(self, user: Any) -> bool:
+        return not self.permissions or any(user.can(p) for p in self.permissions)
 
 
-# The main menu in order; an item shows when the user holds its permission.
+# The main menu in order.
 NAVIGATION: list[NavItem] = [
     NavItem("home.index", _l("Home")),
-    NavItem("equipment.catalogue", _l("Reserve equipment"), Permission.RESERVE),
-    NavItem("equipment.mine", _l("My reservations"), Permission.RESERVE),
-    NavItem("teams.index", _l("Design teams"), Permission.TAKE_PART),
-    NavItem("lab.calendar", _l("Lab calendar"), Permission.TAKE_PART),
-    NavItem("desk.index", _l("Lending desk"), Permission.LEND),
-    NavItem("desk.approvals", _l("Approvals"), Permission.APPROVE_RESERVATIONS),
-    NavItem("programmes.queue", _l("Programme requests"), Permission.APPROVE_PROGRAMMES),
-    NavItem("desk.reservations", _l("All reservations"), Permission.VIEW_ALL_RESERVATIONS),
-    NavItem("catalogue.index", _l("Catalogue"), Permission.MANAGE_CATALOGUE),
-    NavItem("admin.settings", _l("Settings"), Permission.MANAGE_LAB_SETTINGS),
-    NavItem("admin.users", _l("Users"), Permission.MANAGE_USERS),
+    NavItem("equipment.catalogue", _l("Reserve equipment"), (Permission.RESERVE,)),
+    NavItem("equipment.mine", _l("My reservations"), (Permission.RESERVE,)),
+    NavItem("teams.index", _l("Design teams"), (Permission.TAKE_PART,)),
+    NavItem("lab.calendar", _l("Lab calendar"), (Permission.TAKE_PART,)),
+    NavItem("desk.index", _l("Lending desk"), (Permission.LEND,)),
+    NavItem("desk.approvals", _l("Approvals"), (Permission.APPROVE_RESERVATIONS,)),
+    NavItem("programmes.queue", _l("Programme requests"), (Permission.APPROVE_PROGRAMMES,)),
+    NavItem("desk.reservations", _l("All reservations"), (Permission.VIEW_ALL_RESERVATIONS,)),
+    NavItem("catalogue.index", _l("Catalogue"), (Permission.MANAGE_CATALOGUE,)),
+    NavItem("compliance.dashboard", _l("Compliance"), (Permission.VIEW_COMPLIANCE,)),
+    NavItem("plans.queue", _l("Plans to review"), (Permission.APPROVE_PLANS,)),
+    NavItem(
+        "admin.settings",
+        _l("Settings"),
+        (
+            Permission.MANAGE_LAB_SETTINGS,
+            Permission.MANAGE_LAB_CALENDAR,
+            Permission.MANAGE_COMPLIANCE,
+        ),
+    ),
+    NavItem("admin.users", _l("Users"), (Permission.MANAGE_USERS,)),
 ]
 
 
@@ -96,11 +110,7 @@ def _format_instant(value: datetime | None, format: str = "medium") -> str:
 def _template_globals() -> dict[str, Any]:
     nav = []
     if current_user.is_authenticated:
-        nav = [
-            item
-            for item in NAVIGATION
-            if item.permission is None or current_user.can(item.permission)
-        ]
+        nav = [item for item in NAVIGATION if item.shows_to(current_user)]
     locale = str(get_locale() or LANGUAGES[0])
     other = next(choice for choice in LANGUAGE_CHOICES if choice.value != locale)
     return {

@@ -62,6 +62,7 @@ class SettingGroup:
 SETTING_GROUPS = [
     SettingGroup("lab", _l("Lab and lending desk"), Permission.MANAGE_LAB_SETTINGS),
     SettingGroup("calendar", _l("Lab calendar and design days"), Permission.MANAGE_LAB_CALENDAR),
+    SettingGroup("compliance", _l("Compliance check"), Permission.MANAGE_COMPLIANCE),
 ]
 
 

@@ -38,6 +38,10 @@ class Permission(enum.StrEnum):
     MANAGE_LAB_CALENDAR = "manage_lab_calendar"
     RECORD_ATTENDANCE = "record_attendance"
     VIEW_ALL_TEAMS = "view_all_teams"
+    # Compliance: approve or return plans; the dashboard and reports; the thresholds.
+    APPROVE_PLANS = "approve_plans"
+    VIEW_COMPLIANCE = "view_compliance"
+    MANAGE_COMPLIANCE = "manage_compliance"
 
 
 _TEACHER: frozenset[Permission] = frozenset({Permission.RESERVE, Permission.TAKE_PART})
@@ -63,6 +67,9 @@ _MANAGER: frozenset[Permission] = _TEACHER | frozenset(
         Permission.VIEW_AUDIT,
         Permission.VIEW_ALL_RESERVATIONS,
         Permission.VIEW_ALL_TEAMS,
+        Permission.APPROVE_PLANS,
+        Permission.VIEW_COMPLIANCE,
+        Permission.MANAGE_COMPLIANCE,
     }
 )
 

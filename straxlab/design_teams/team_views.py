@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -25,6 +30,20 @@ from straxlab.extensions import db
 bp = Blueprint("teams", __name__, url_prefix="/teams")
 
 PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A section of the team page: the template to include and what it shows."""
+
+    template: str
+    context: dict[str, Any]
+
+
+# Sections that areas above this one add to the team page (compliance adds its traffic
+# light, plan and log), so this area never imports them: each gets the team and ``now`` and
+# returns a section, or None to show nothing.
+TEAM_PAGE_SECTIONS: list[Callable[[DesignTeam, datetime], PageSection | None]] = []
 
 
 def _readable_team(team_id: int) -> DesignTeam:
@@ -121,6 +140,11 @@ def _render_team(
         end_form=end_form,
         end_id=end_id,
         now=now,
+        sections=[
+            section
+            for make_section in TEAM_PAGE_SECTIONS
+            if (section := make_section(team, now)) is not None
+        ],
     )
 
 

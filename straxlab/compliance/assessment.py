@@ -1,0 +1,250 @@
+"""Gather teams' facts and assess them, in a fixed number of statements for any number of teams.
+
+The dashboard, the team page, the weekly snapshot and every report call :func:`assess_teams`,
+so they all show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from straxlab.compliance import rules
+from straxlab.compliance.models import (
+    LessonScenario,
+    Milestone,
+    ProfessionalisationPlan,
+    ProgressEntry,
+)
+from straxlab.compliance.rules import (
+    Finding,
+    MemberAttendance,
+    MilestoneFact,
+    PlanStatus,
+    Severity,
+    TeamFacts,
+    Thresholds,
+)
+from straxlab.compliance.settings import thresholds as current_thresholds
+from straxlab.design_teams import services as teams
+from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Membership, Programme
+from straxlab.design_teams.rules import TAKING_PLACE, ProgrammeStatus, is_member_on
+from straxlab.extensions import db
+
+# Programmes that give a team lab days.
+RUNNING = (ProgrammeStatus.APPROVED, ProgrammeStatus.FINISHED)
+
+
+@dataclass
+class TeamAssessment:
+    team: DesignTeam
+    facts: TeamFacts
+    findings: list[Finding]
+    status: Severity
+    programme: Programme | None = None
+    # Every active member's attendance in the current programme, by name.
+    attendance: list[MemberAttendance] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Finding]:
+        """The findings that are not green, worst first: the reasons for the status."""
+        return sorted(
+            (f for f in self.findings if f.severity is not Severity.GREEN),
+            key=lambda f: -f.severity.rank,
+        )
+
+    @property
+    def attendance_percent(self) -> int | None:
+        """The team's attendance: present over held, summed over its active members."""
+        held = sum(member.held for member in self.attendance)
+        if held == 0:
+            return None
+        return sum(member.present for member in self.attendance) * 100 // held
+
+
+def end_of(on: date, now: datetime) -> datetime:
+    """The instant the facts are taken at: now for today, the end of the day for a past day."""
+    if on >= teams.today(now):
+        return now
+    return datetime.combine(on + timedelta(days=1), time(0), teams.lab_zone())
+
+
+def current_programmes(team_ids: Sequence[int], on: date) -> dict[int, Programme]:
+    """Per team, the programme whose lab days count on ``on``.
+
+    The latest approved (or finished) programme that has begun by then; before the first one
+    begins, the first one to come.
+    """
+    programmes = db.session.scalars(
+        sa.select(Programme)
+        .where(Programme.team_id.in_(team_ids), Programme.status.in_(RUNNING))
+        .order_by(Programme.team_id, Programme.first_day, Programme.id)
+    ).unique()
+    chosen: dict[int, Programme] = {}
+    for programme in programmes:
+        current = chosen.get(programme.team_id)
+        if current is None or programme.first_day <= on:
+            chosen[programme.team_id] = programme
+    return chosen
+
+
+def assess_teams(
+    team_list: Sequence[DesignTeam],
+    *,
+    on: date,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+) -> list[TeamAssessment]:
+    """Each team's findings and status as they stood at the end of ``on`` (today: now)."""
+    if not team_list:
+        return []
+    thresholds = thresholds or current_thresholds()
+    at = end_of(on, now)
+    ids = [team.id for team in team_list]
+    programmes = current_programmes(ids, on)
+    programme_ids = [programme.id for programme in programmes.values()]
+
+    spans: dict[int, tuple[date, date]] = {}
+    if programme_ids:
+        for programme_id, first, last in db.session.execute(
+            sa.select(
+                DesignDay.programme_id, sa.func.min(DesignDay.day), sa.func.max(DesignDay.day)
+            )
+            .where(DesignDay.programme_id.in_(programme_ids), DesignDay.status.in_(TAKING_PLACE))
+            .group_by(DesignDay.programme_id)
+        ).all():
+            spans[programme_id] = (first, last)
+
+    members: dict[int, list[Membership]] = defaultdict(list)
+    for membership in db.session.scalars(
+        sa.select(Membership)
+        .where(Membership.team_id.in_(ids), Membership.counts_on(on))
+        .order_by(Membership.joined_on, Membership.id)
+    ):
+        members[membership.team_id].append(membership)
+
+    held: dict[tuple[int, int], int] = {}
+    present: dict[tuple[int, int], int] = {}
+    if programme_ids:
+        held_day = sa.and_(
+            DesignDay.programme_id.in_(programme_ids),
+            DesignDay.status.in_(TAKING_PLACE),
+            DesignDay.ends_at <= at,
+        )
+        for team_id, user_id, count in db.session.execute(
+            sa.select(
+                Membership.team_id, Membership.user_id, sa.func.count(sa.distinct(DesignDay.id))
+            )
+            .join(DesignDay, DesignDay.team_id == Membership.team_id)
+            .where(Membership.team_id.in_(ids), Membership.counts_on(DesignDay.day), held_day)
+            .group_by(Membership.team_id, Membership.user_id)
+        ).all():
+            held[(team_id, user_id)] = count
+        for team_id, user_id, count in db.session.execute(
+            sa.select(
+                DesignDay.team_id, Attendance.user_id, sa.func.count(sa.distinct(DesignDay.id))
+            )
+            .join(DesignDay, DesignDay.id == Attendance.design_day_id)
+            .where(held_day, Attendance.present.is_(True))
+            .group_by(DesignDay.team_id, Attendance.user_id)
+        ).all():
+            present[(team_id, user_id)] = count
+
+    plans = {
+        plan.team_id: plan
+        for plan in db.session.scalars(
+            sa.select(ProfessionalisationPlan).where(ProfessionalisationPlan.team_id.in_(ids))
+        ).unique()
+    }
+    milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
+    for team_id, title, due_on, done_on, created_at in db.session.execute(
+        sa.select(
+            ProfessionalisationPlan.team_id,
+            Milestone.title,
+            Milestone.due_on,
+            Milestone.done_on,
+            Milestone.created_at,
+        )
+        .join(ProfessionalisationPlan, ProfessionalisationPlan.id == Milestone.plan_id)
+        .where(ProfessionalisationPlan.team_id.in_(ids))
+    ).all():
+        if created_at <= at:
+            milestones[team_id].append(MilestoneFact(title, due_on, done_on))
+    last_progress = dict(
+        db.session.execute(
+            sa.select(ProgressEntry.team_id, sa.func.max(ProgressEntry.written_on))
+            .where(ProgressEntry.team_id.in_(ids), ProgressEntry.written_on <= on)
+            .group_by(ProgressEntry.team_id)
+        ).all()
+    )
+    delivered = dict(
+        db.session.execute(
+            sa.select(LessonScenario.team_id, sa.func.count(LessonScenario.id))
+            .where(
+                LessonScenario.team_id.in_(ids),
+                LessonScenario.delivered_on <= on,
+                LessonScenario.course != "",
+            )
+            .group_by(LessonScenario.team_id)
+        ).all()
+    )
+
+    zone = teams.lab_zone()
+    results = []
+    for team in team_list:
+        programme = programmes.get(team.id)
+        first, last = spans.get(programme.id, (None, None)) if programme else (None, None)
+        plan = plans.get(team.id)
+        approved_on = None
+        if plan is not None and plan.first_approved_at is not None:
+            approved_local = plan.first_approved_at.astimezone(zone).date()
+            approved_on = approved_local if approved_local <= on else None
+        active = [m for m in members.get(team.id, []) if is_member_on(m.joined_on, m.left_on, on)]
+        attendance = [
+            MemberAttendance(
+                m.user_id,
+                m.user.name,
+                held.get((team.id, m.user_id), 0),
+                present.get((team.id, m.user_id), 0),
+            )
+            for m in active
+        ]
+        facts = TeamFacts(
+            today=on,
+            active_members=len(active),
+            first_lab_day=first,
+            last_lab_day=last,
+            plan_status=plan.status if plan is not None else None,
+            plan_approved_on=approved_on,
+            attendance=attendance,
+            milestones=milestones.get(team.id, []),
+            last_progress_on=last_progress.get(team.id),
+            scenarios_delivered=delivered.get(team.id, 0),
+        )
+        findings = rules.assess(facts, thresholds)
+        results.append(
+            TeamAssessment(
+                team=team,
+                facts=facts,
+                findings=findings,
+                status=rules.worst(f.severity for f in findings),
+                programme=programme,
+                attendance=attendance,
+            )
+        )
+    return results
+
+
+def assess_team(team: DesignTeam, *, now: datetime) -> TeamAssessment:
+    """One team as it stands now (the team page)."""
+    return assess_teams([team], on=teams.today(now), now=now)[0]
+
+
+def plan_status_of(team_id: int) -> PlanStatus | None:
+    return db.session.scalar(
+        sa.select(ProfessionalisationPlan.status).where(ProfessionalisationPlan.team_id == team_id)
+    )
