@@ -265,6 +265,14 @@ def make_design_team_objects(owner: User) -> dict[str, int]:
         sa.select(Membership).where(Membership.team_id == team.id, Membership.user_id == member.id)
     )
     closure = make_closure(start + timedelta(days=200), reason="Studiedag")
+    # Compliance: {team}'s plan waits for a decision; a milestone, a log entry (by the
+    # coordinator) and a lesson scenario; {other_team} has a plan with one version.
+    manager = make_user(role="manager", email="manager-matrix@school.example")
+    make_plan(team, submit=True)
+    make_plan(other, approve_by=manager)
+    milestone = make_milestone(team)
+    entry = make_progress_entry(team)
+    scenario = make_scenario(team)
     return {
         "team": team.id,
         "programme": programme.id,
@@ -273,6 +281,10 @@ def make_design_team_objects(owner: User) -> dict[str, int]:
         "membership": membership.id,
         "member": member.id,
         "closure": closure.id,
+        "other_team": other.id,
+        "milestone": milestone.id,
+        "entry": entry.id,
+        "scenario": scenario.id,
     }
 
 
@@ -286,3 +298,65 @@ def next_lab_day(days_ahead: int) -> date:
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     return day
+
+
+def make_plan(team: Any, *, submit: bool = False, approve_by: User | None = None) -> Any:
+    """A complete plan for ``team``, written by its coordinator (submitted, or approved)."""
+    from straxlab.compliance import services as compliance
+    from straxlab.compliance.rules import ActivityKind
+
+    coordinator = db.session.get(User, team.coordinator_id)
+    plan = compliance.save_plan(
+        team,
+        goals="Lessen met VR-brillen ontwerpen voor de zorgopleiding.",
+        collaboration="Anna schrijft de scenario's, Bram test ze in de klas.",
+        intended_scenarios="Een VR-les over tiltechnieken.",
+        activities=[
+            compliance.ActivityInput(ActivityKind.WORKSHOP, "Workshop VR-didactiek", "Anna", 8),
+            compliance.ActivityInput(ActivityKind.PEER_OBSERVATION, "Elkaars les bekijken", "", 4),
+        ],
+        actor=coordinator,
+        now=clock.now(),
+    )
+    if submit or approve_by is not None:
+        compliance.submit_plan(team, actor=coordinator, now=clock.now())
+    if approve_by is not None:
+        compliance.approve_plan(plan, actor=approve_by, now=clock.now())
+    db.session.flush()
+    return plan
+
+
+def make_milestone(team: Any, *, title: str = "Eerste les getest", **overrides: Any) -> Any:
+    from datetime import timedelta
+
+    from straxlab.compliance import services as compliance
+
+    coordinator = db.session.get(User, team.coordinator_id)
+    values: dict[str, Any] = {"due_on": date.today() + timedelta(days=30), **overrides}
+    return compliance.add_milestone(team, title=title, actor=coordinator, now=clock.now(), **values)
+
+
+def make_progress_entry(
+    team: Any, *, author: User | None = None, text: str = "Les 1 getest."
+) -> Any:
+    from straxlab.compliance import services as compliance
+    from straxlab.design_teams import services as teams
+
+    author = author or db.session.get(User, team.coordinator_id)
+    return compliance.add_progress(
+        team,
+        written_on=teams.today(clock.now()),
+        text=text,
+        actor=author,
+        now=clock.now(),
+    )
+
+
+def make_scenario(team: Any, **overrides: Any) -> Any:
+    from straxlab.compliance import services as compliance
+
+    coordinator = db.session.get(User, team.coordinator_id)
+    data = compliance.ScenarioInput(
+        **{"title": "Tillen met VR", "course": "Verpleegkunde", "cohort": "VP2A", **overrides}
+    )
+    return compliance.add_scenario(team, data, actor=coordinator, now=clock.now())

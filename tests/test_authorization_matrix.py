@@ -6,6 +6,9 @@ import pytest
 
 from straxlab.auth.models import User
 from straxlab.extensions import db
+from tests.compliance.matrix_dashboard import ROWS as DASHBOARD_ROWS
+from tests.compliance.matrix_plans import ROWS as PLAN_ROWS
+from tests.compliance.matrix_teamwork import ROWS as TEAMWORK_ROWS
 from tests.design_teams.matrix_days import ROWS as DAY_ROWS
 from tests.design_teams.matrix_lab import ROWS as LAB_ROWS
 from tests.design_teams.matrix_programmes import ROWS as PROGRAMME_ROWS
@@ -14,7 +17,7 @@ from tests.equipment.matrix_catalogue import ROWS as CATALOGUE_ROWS
 from tests.equipment.matrix_staff import ROWS as STAFF_EQUIPMENT_ROWS
 from tests.equipment.matrix_teacher import ROWS as TEACHER_EQUIPMENT_ROWS
 from tests.factories import make_design_team_objects, make_lending_objects, make_user
-from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_only
+from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_and_managers
 
 # Placeholders: {target} is another user; the lending ones come from `lending_objects`.
 MATRIX: dict[str, list[Row]] = {
@@ -25,6 +28,9 @@ MATRIX: dict[str, list[Row]] = {
     **PROGRAMME_ROWS,
     **DAY_ROWS,
     **LAB_ROWS,
+    **PLAN_ROWS,
+    **TEAMWORK_ROWS,
+    **DASHBOARD_ROWS,
     "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
     "healthz": [Row("GET", "/healthz", everyone(200))],
     "home.index": [Row("GET", "/", logged_in(200))],
@@ -54,9 +60,10 @@ MATRIX: dict[str, list[Row]] = {
     ],
     "admin.deactivate": [Row("POST", "/admin/users/{target}/deactivate", managers_only(302))],
     "admin.reactivate": [Row("POST", "/admin/users/{target}/reactivate", managers_only(302))],
+    # Staff keep the lab's settings, managers the compliance thresholds: both open the page.
     "admin.settings": [
-        Row("GET", "/admin/settings", staff_only(200)),
-        Row("POST", "/admin/settings", staff_only(200)),
+        Row("GET", "/admin/settings", staff_and_managers(200)),
+        Row("POST", "/admin/settings", staff_and_managers(200)),
     ],
     "admin.temporary_password": [
         Row("POST", "/admin/users/{target}/temporary-password", managers_only(200))
