@@ -21,7 +21,7 @@ from straxlab.extensions import db
 from straxlab.lab_calendar import services as lab_calendar
 from straxlab.lab_calendar.models import Closure
 from straxlab.lab_calendar.rules import ClosedPeriod, closure_on
-from straxlab.lab_calendar.settings import lab_hours
+from straxlab.lab_calendar.settings import capacity, lab_hours
 
 # Dates outside these years mean nothing to the calendar (and near year 9999 they overflow).
 FIRST_DAY = date(2000, 1, 1)
@@ -174,3 +174,31 @@ def affected_days(periods: list[tuple[date, date]], now: datetime) -> list[Desig
         if design_day.ends_at > now
         and any(start <= design_day.day <= end for start, end in periods)
     ]
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    """How full the lab is in a month: team places used against places offered."""
+
+    used: int
+    offered: int
+    open_days: int
+
+    @property
+    def percent(self) -> int | None:
+        return self.used * 100 // self.offered if self.offered else None
+
+
+def utilisation(first: date) -> Utilisation:
+    """Places used on the month's open lab days (not closed, a lab weekday) against capacity."""
+    open_days = [
+        day
+        for row in month(first)
+        for day in row
+        if day.in_month and day.is_lab_weekday and day.closure is None
+    ]
+    return Utilisation(
+        used=sum(day.used for day in open_days),
+        offered=len(open_days) * capacity(),
+        open_days=len(open_days),
+    )

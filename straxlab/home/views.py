@@ -3,14 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from straxlab.auth.rules import Permission, Role
+from straxlab.compliance import assessment
+from straxlab.compliance.rules import Severity
 from straxlab.core import clock
-from straxlab.design_teams import day_queries, team_queries
+from straxlab.design_teams import calendar_queries, day_queries, team_queries
 from straxlab.design_teams import services as teams
+from straxlab.design_teams.models import DesignTeam
 from straxlab.equipment import desk_queries, queries
 from straxlab.extensions import db
 from straxlab.lab_calendar import settings as lab_settings
@@ -35,8 +39,13 @@ def index() -> ResponseReturnValue:
         context["next_design_day"] = day_queries.next_day(current_user.id, today, now)
         mine = db.session.scalars(team_queries.visible_teams(current_user).limit(MY_TEAMS)).all()
         context["my_teams"] = team_queries.team_rows(mine, today)
+        context["my_status"] = {
+            item.team.id: item for item in assessment.assess_teams(mine, on=today, now=now)
+        }
     if current_user.can(Permission.RECORD_ATTENDANCE):
         context.update(_lab_today(now))
+    if current_user.can(Permission.VIEW_COMPLIANCE):
+        context.update(_compliance_overview(now))
     return render_template(f"home/{current_user.role.value}.html", now=now, **context)
 
 
@@ -48,4 +57,22 @@ def _lab_today(now: datetime) -> dict[str, Any]:
         "lab_teams": len({design_day.team_id for design_day in days}),
         "lab_capacity": lab_settings.capacity(),
         "waiting_programmes": day_queries.waiting_requests(),
+    }
+
+
+def _compliance_overview(now: datetime) -> dict[str, Any]:
+    """Manager home: every team's traffic light with its reasons, and the lab's use this month."""
+    today = teams.today(now)
+    all_teams = db.session.scalars(sa.select(DesignTeam).order_by(DesignTeam.name)).all()
+    assessed = assessment.assess_teams(all_teams, on=today, now=now)
+    # Teams that need a manager's eye first, worst first; the dashboard lists them all.
+    assessed.sort(key=lambda item: (-item.status.rank, item.team.name.casefold()))
+    return {
+        "assessed": assessed,
+        "status_counts": {
+            severity: sum(1 for item in assessed if item.status is severity)
+            for severity in Severity
+        },
+        "utilisation": calendar_queries.utilisation(today.replace(day=1)),
+        "month_start": today.replace(day=1),
     }
