@@ -4,12 +4,51 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+
+from straxlab.compliance.assessment import assess_team
+from straxlab.compliance.models import Milestone, ProfessionalisationPlan
 from straxlab.design_teams.models import DesignTeam
 from straxlab.design_teams.team_views import PageSection
+from straxlab.extensions import db
+
+# The team page names this many open milestones; the milestones page has them all.
+NEXT_MILESTONES = 3
 
 
-def render(team: DesignTeam, now: datetime) -> PageSection | None:
-    return None
+def next_milestones(team: DesignTeam) -> list[Milestone]:
+    """The team's open milestones that come first, by due date (one statement)."""
+    return list(
+        db.session.scalars(
+            sa.select(Milestone)
+            .join(ProfessionalisationPlan, ProfessionalisationPlan.id == Milestone.plan_id)
+            .where(ProfessionalisationPlan.team_id == team.id, Milestone.done_on.is_(None))
+            .order_by(Milestone.due_on, Milestone.id)
+            .limit(NEXT_MILESTONES)
+        )
+    )
+
+
+def render(team: DesignTeam, now: datetime) -> PageSection:
+    """The section for everyone who reads the team (the team page has checked that).
+
+    The facts (plan status, last entry, scenarios used in a course) come from the same
+    assessment as the findings, so the section and the traffic light never disagree.
+    """
+    assessed = assess_team(team, now=now)
+    facts = assessed.facts
+    return PageSection(
+        "compliance/_team_section.html",
+        {
+            "status": assessed.status,
+            # Problems first, worst first; within a severity, the rules' own order.
+            "findings": sorted(assessed.findings, key=lambda f: -f.severity.rank),
+            "plan_status": facts.plan_status,
+            "milestones": next_milestones(team),
+            "last_progress_on": facts.last_progress_on,
+            "scenarios_delivered": facts.scenarios_delivered,
+        },
+    )
 
 
 def register() -> None:
