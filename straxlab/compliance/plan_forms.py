@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -22,7 +21,7 @@ from straxlab.compliance.services import (
     WHO_LENGTH,
     ActivityInput,
 )
-from straxlab.core.forms import Form
+from straxlab.core.forms import Form, RowList
 
 # Empty activity rows offered below the existing ones: more rows need no JavaScript, only
 # a save (the page then offers three new empty rows).
@@ -54,22 +53,6 @@ def _typed(field: Any) -> bool:
     if field.raw_data:
         return any(str(value).strip() for value in field.raw_data)
     return field.data not in (None, "")
-
-
-class _ActivityRows(FieldList):  # type: ignore[misc]
-    """A FieldList that reads only ASCII row numbers from the posted names.
-
-    WTForms accepts any Unicode digit ("activities-²-kind") and then fails to turn it into a
-    number, which would be a server error instead of an ignored field.
-    """
-
-    def _extract_indices(self, prefix: str, formdata: Any) -> Iterator[int]:
-        offset = len(prefix) + 1
-        for key in formdata:
-            if key.startswith(prefix):
-                index = key[offset:].split(self._field_separator, 1)[0]
-                if index.isascii() and index.isdigit() and len(index) < 6:
-                    yield int(index)
 
 
 class ActivityForm(Form):
@@ -144,7 +127,7 @@ class PlanForm(Form):
         validators=[Length(max=TEXT_LENGTH)],
         description=_l("The lessons the team intends to deliver, and in which courses."),
     )
-    activities = _ActivityRows(FormField(ActivityForm), max_entries=MAX_ACTIVITIES + EMPTY_ROWS)
+    activities = RowList(FormField(ActivityForm), max_entries=MAX_ACTIVITIES + EMPTY_ROWS)
 
     @classmethod
     def for_plan(cls, plan: ProfessionalisationPlan | None) -> PlanForm:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import FieldList
 
 
 class _CatalogueTranslations:
@@ -24,6 +26,22 @@ class Form(FlaskForm):  # type: ignore[misc]
     class Meta:
         def get_translations(self, form: Any) -> _CatalogueTranslations:
             return _CatalogueTranslations()
+
+
+class RowList(FieldList):  # type: ignore[misc]
+    """A FieldList that reads only ASCII row numbers from the posted names.
+
+    WTForms accepts any Unicode digit ("rows-²-kind") and then fails to turn it into a
+    number, which would be a server error instead of an ignored field.
+    """
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Iterator[int]:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) < 6:
+                    yield int(index)
 
 
 # WTForms' built-in messages that straxlab forms can show; listed so that extraction puts

@@ -9,7 +9,6 @@ from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import (
     BooleanField,
     DateField,
-    FieldList,
     FormField,
     HiddenField,
     IntegerField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from straxlab.core.forms import Form
+from straxlab.core.forms import Form, RowList
 from straxlab.equipment import rules
 from straxlab.equipment.catalogue import (
     MAX_ADVANCE_DAYS,
@@ -191,7 +190,7 @@ class KitForm(Form):
         validators=[Optional(), Length(max=5000)],
         description=_l("What is in the case, and anything borrowers should know."),
     )
-    components = FieldList(FormField(KitComponentForm), min_entries=KIT_ROWS, max_entries=KIT_ROWS)
+    components = RowList(FormField(KitComponentForm), min_entries=KIT_ROWS, max_entries=KIT_ROWS)
     submit = SubmitField(_l("Save"))
 
     def set_type_choices(self, choices: list[SelectChoice]) -> None:

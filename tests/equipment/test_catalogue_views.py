@@ -528,3 +528,12 @@ def test_photos_of_names_outside_the_pattern_are_not_served(client, auth):
     auth.login_as("teacher")
     assert client.get("/catalogue/photos/straxlab.sqlite").status_code == 404
     assert client.get("/catalogue/photos/..%2F..%2Fstraxlab.sqlite").status_code == 404
+
+
+def test_kit_rows_with_a_unicode_digit_are_ignored_not_a_server_error(client, staff):
+    # WTForms reads "²" as a row number and int() then fails: core.forms.RowList skips it.
+    response = client.post(
+        "/catalogue/kits/new",
+        data={"name": "Dronekit", "components-²-equipment_type": "1", "components-²-quantity": "1"},
+    )
+    assert response.status_code == 200
