@@ -70,3 +70,4 @@ BENCH_DATABASE_URL ?=
 bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/availability.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python benchmarks/reserve.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python benchmarks/compliance_report.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
