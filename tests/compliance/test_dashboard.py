@@ -99,17 +99,17 @@ def test_the_dashboard_shows_each_team_with_status_reasons_and_link(client, auth
     # Names are escaped, never markup.
     assert "Green &lt;team&gt; &amp; co" in body and "<team>" not in body
     assert (
-        "Red team Zorg en Welzijn Not on track Not on track: "
+        "Red team Zorg en Welzijn ✕ Not on track Not on track: "
         "The team has 1 active member(s); at least 2 are needed. "
         "– no design days held yet No plan yet" in text
     )
     assert (
-        "Green &lt;team&gt; &amp; co Zorg en Welzijn On track All rules met "
+        "Green &lt;team&gt; &amp; co Zorg en Welzijn ✓ On track All rules met "
         "– no design days held yet No plan yet" in text
     )
     amber_row = text[text.index("Amber team Techniek") :]
     assert amber_row.startswith(
-        "Amber team Techniek Needs attention Needs attention: The plan is not approved yet"
+        "Amber team Techniek ! Needs attention Needs attention: The plan is not approved yet"
     )
     assert "The plan has no milestones" in amber_row.split("Green")[0]
 
