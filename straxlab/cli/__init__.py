@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from straxlab.cli.compliance import compliance_group
     from straxlab.cli.demo import demo_command
     from straxlab.cli.lab import lab_group
     from straxlab.cli.lending import lending_group
@@ -15,3 +16,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(lending_group)
     app.cli.add_command(lab_group)
+    app.cli.add_command(compliance_group)

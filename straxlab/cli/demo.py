@@ -647,11 +647,13 @@ def demo_command(if_empty: bool) -> None:
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not loaded.")
     else:
+        from straxlab.cli.demo_compliance import load_compliance_demo
         from straxlab.cli.demo_teams import load_teams_demo
 
         created = load_demo()
         lending = load_lending_demo(clock.now())
         teams = load_teams_demo(clock.now())
+        compliance = load_compliance_demo(clock.now())
         db.session.commit()
         click.echo(f"Demo data loaded ({len(created)} new account(s)).")
         if lending is None:
@@ -663,6 +665,11 @@ def demo_command(if_empty: bool) -> None:
             click.echo("Design-team demo: teams already present, left as it is.")
         else:
             for line in teams.lines():
+                click.echo(line)
+        if compliance is None:
+            click.echo("Compliance demo: plans already present, left as it is.")
+        else:
+            for line in compliance.lines():
                 click.echo(line)
     if auth_services.find_by_email(DEMO_USERS[0][0]) is None:
         return

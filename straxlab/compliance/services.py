@@ -597,7 +597,12 @@ def take_snapshots(now: datetime) -> int:
     """
     on = teams.today(now)
     year, week = iso_week(on)
-    all_teams = list(db.session.scalars(sa.select(DesignTeam).order_by(DesignTeam.id)))
+    # A past week (filled in later) leaves out teams formed after it: they did not exist yet.
+    all_teams = list(
+        db.session.scalars(
+            sa.select(DesignTeam).where(DesignTeam.created_at <= now).order_by(DesignTeam.id)
+        )
+    )
     if not all_teams:
         return 0
     assessed = assessment.assess_teams(all_teams, on=on, now=now)
