@@ -17,6 +17,7 @@ from straxlab.compliance import rules
 from straxlab.compliance.models import (
     LessonScenario,
     Milestone,
+    PlanVersion,
     ProfessionalisationPlan,
     ProgressEntry,
 )
@@ -24,6 +25,7 @@ from straxlab.compliance.rules import (
     Finding,
     MemberAttendance,
     MilestoneFact,
+    PlanOutcome,
     PlanStatus,
     Severity,
     TeamFacts,
@@ -153,6 +155,9 @@ def assess_teams(
             sa.select(ProfessionalisationPlan).where(ProfessionalisationPlan.team_id.in_(ids))
         ).unique()
     }
+    # A plan's status on a past day comes from its versions (submitted and decided by then).
+    statuses_then = _plan_statuses_at([plan.id for plan in plans.values()], at)
+    past = on < teams.today(now)
     milestones: dict[int, list[MilestoneFact]] = defaultdict(list)
     for team_id, title, due_on, done_on, created_at in db.session.execute(
         sa.select(
@@ -211,7 +216,13 @@ def assess_teams(
             active_members=len(active),
             first_lab_day=first,
             last_lab_day=last,
-            plan_status=plan.status if plan is not None else None,
+            plan_status=(
+                None
+                if plan is None
+                else statuses_then.get(plan.id, PlanStatus.DRAFT)
+                if past
+                else plan.status
+            ),
             plan_approved_on=approved_on,
             attendance=attendance,
             milestones=milestones.get(team.id, []),
@@ -230,6 +241,24 @@ def assess_teams(
             )
         )
     return results
+
+
+def _plan_statuses_at(plan_ids: Sequence[int], at: datetime) -> dict[int, PlanStatus]:
+    """Per plan, its status at instant ``at``: its latest version submitted by then, and the
+    decision on it if that was taken by then (no version yet: absent, i.e. a draft)."""
+    statuses: dict[int, PlanStatus] = {}
+    for plan_id, outcome, decided_at in db.session.execute(
+        sa.select(PlanVersion.plan_id, PlanVersion.outcome, PlanVersion.decided_at)
+        .where(PlanVersion.plan_id.in_(plan_ids), PlanVersion.submitted_at <= at)
+        .order_by(PlanVersion.plan_id, PlanVersion.number)
+    ).all():
+        if decided_at is None or decided_at > at or outcome is PlanOutcome.PENDING:
+            statuses[plan_id] = PlanStatus.SUBMITTED
+        elif outcome is PlanOutcome.APPROVED:
+            statuses[plan_id] = PlanStatus.APPROVED
+        else:
+            statuses[plan_id] = PlanStatus.RETURNED
+    return statuses
 
 
 def assess_team(team: DesignTeam, *, now: datetime) -> TeamAssessment:

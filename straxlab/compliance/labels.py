@@ -42,7 +42,7 @@ RULE_LABELS = {
 PLAN_STATUS_LABELS = {
     PlanStatus.DRAFT: _l("Draft"),
     PlanStatus.SUBMITTED: _l("Submitted"),
-    PlanStatus.RETURNED: _l("Returned"),
+    PlanStatus.RETURNED: _l("Sent back"),
     PlanStatus.APPROVED: _l("Approved"),
 }
 PLAN_STATUS_KINDS = {
@@ -54,7 +54,7 @@ PLAN_STATUS_KINDS = {
 OUTCOME_LABELS = {
     PlanOutcome.PENDING: _l("Waiting for a decision"),
     PlanOutcome.APPROVED: _l("Approved"),
-    PlanOutcome.RETURNED: _l("Returned"),
+    PlanOutcome.RETURNED: _l("Sent back"),
 }
 ACTIVITY_LABELS = {
     ActivityKind.WORKSHOP: _l("Workshop"),
@@ -132,6 +132,10 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     ),
     "progress.not_started": (_l("The progress log starts with the first lab day."), ""),
     "progress.ok": (_l("The next progress entry is due by %(due_on)s."), ""),
+    "progress.ended": (
+        _l("The programme has ended; the progress log was kept up to date until its last lab day."),
+        "",
+    ),
     "progress.due": (
         _l("A progress entry is due by %(due_on)s."),
         _l("Write in the log what the team did and learned."),

@@ -286,6 +286,13 @@ def progress_rule(facts: TeamFacts, thresholds: Thresholds) -> list[Finding]:
     }
     if facts.last_progress_on is not None:
         params["last_on"] = facts.last_progress_on.isoformat()
+    end = facts.last_lab_day
+    if end is not None and facts.today > end:
+        # The log is kept while the programme runs: judged as it stood on its last lab day.
+        if end > due_on:
+            params["days_late"] = (end - due_on).days
+            return [Finding(Rule.PROGRESS, Severity.RED, "progress.late", params)]
+        return [Finding(Rule.PROGRESS, Severity.GREEN, "progress.ended", params)]
     if facts.today > due_on:
         params["days_late"] = (facts.today - due_on).days
         return [Finding(Rule.PROGRESS, Severity.RED, "progress.late", params)]

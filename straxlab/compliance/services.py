@@ -94,8 +94,16 @@ def _link(value: str, field: str) -> str:
     link = value.strip()
     if not link:
         return ""
-    parts = urlsplit(link)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in link:
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or any(character.isspace() for character in link)
+    ):
         raise InvalidRequest(
             _l("Give a full web address starting with https://, or leave it empty."),
             field=field,
@@ -620,24 +628,13 @@ def take_snapshots(now: datetime) -> int:
     ]
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    before = _snapshot_count(year, week)
-    db.session.execute(
+    stored = db.session.execute(
         insert(ComplianceSnapshot)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["team_id", "iso_year", "iso_week"])
-    )
-    return _snapshot_count(year, week) - before
-
-
-def _snapshot_count(year: int, week: int) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(ComplianceSnapshot.id)).where(
-                ComplianceSnapshot.iso_year == year, ComplianceSnapshot.iso_week == week
-            )
-        )
-        or 0
-    )
+        .returning(ComplianceSnapshot.id)
+    ).all()
+    return len(stored)
 
 
 def erase_attendance_details(now: datetime) -> int:

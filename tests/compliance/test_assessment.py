@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from straxlab.auth.models import User
 from straxlab.compliance import services as compliance
 from straxlab.compliance.assessment import assess_team, assess_teams, current_programmes
-from straxlab.compliance.rules import MemberAttendance, Rule, Severity
+from straxlab.compliance.rules import MemberAttendance, PlanStatus, Rule, Severity
 from straxlab.core import clock, settings
 from straxlab.design_teams import services as teams
 from straxlab.design_teams.models import DesignDay, DesignTeam, Membership, Programme
@@ -251,9 +251,13 @@ def test_as_of_a_past_day_later_entries_deliveries_and_approvals_do_not_count(st
     assert early.facts.scenarios_delivered == 0
     assert early.facts.plan_approved_on is None
     assert next(f for f in early.findings if f.rule is Rule.PLAN).message == "plan.due"
+    # The plan was submitted (not yet approved) then, whatever its status is now.
+    assert early.facts.plan_status is PlanStatus.SUBMITTED
+    assert assessed(story, date(2026, 9, 13)).facts.plan_status is PlanStatus.DRAFT
 
     approved = assessed(story, date(2026, 9, 18))
     assert approved.facts.plan_approved_on == date(2026, 9, 18)
+    assert approved.facts.plan_status is PlanStatus.APPROVED
 
     later = assessed(story, date(2026, 9, 30))
     assert later.facts.last_progress_on == date(2026, 9, 28)

@@ -209,7 +209,7 @@ def test_a_plan_is_written_submitted_returned_resubmitted_approved_and_compared(
 
     as_user(auth, people.member)
     seen = get(client, base)
-    assert "Returned" in text(seen)
+    assert "Sent back" in text(seen)
     assert (
         "Returned on 7 Oct 2026 10:00 by Mia Manager: Name who leads the workshop. "
         "Add a milestone for the first lesson."
@@ -283,7 +283,7 @@ def test_a_plan_is_written_submitted_returned_resubmitted_approved_and_compared(
     queue = get(client, "/compliance/plans", at=later)
     assert "No plans are waiting." in text(queue)
     assert "VR in care Version 2 Approved" in text(queue)
-    assert "VR in care Version 1 Returned" in text(queue)
+    assert "VR in care Version 1 Sent back" in text(queue)
 
 
 # --- who may do what ----------------------------------------------------------------------

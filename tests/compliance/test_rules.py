@@ -353,6 +353,26 @@ def test_an_entry_before_the_first_lab_day_does_not_start_the_interval_early():
     assert finding.params["last_on"] == early.isoformat()
 
 
+def test_after_the_last_lab_day_the_log_is_judged_as_it_stood_on_that_day():
+    # Up to date on the last lab day: green for good, also long after the programme.
+    recent = LAST - timedelta(weeks=2)
+    for today in (LAST + DAY, LAST + timedelta(weeks=30)):
+        ended = only(rules.progress_rule(facts(today, last_progress_on=recent), DEFAULT))
+        assert (ended.severity, ended.message) == (Severity.GREEN, "progress.ended")
+    # Already late on the last lab day: it stays red, with the lateness on that day.
+    stale = LAST - timedelta(weeks=5)
+    late = only(
+        rules.progress_rule(facts(LAST + timedelta(weeks=30), last_progress_on=stale), DEFAULT)
+    )
+    assert (late.severity, late.message) == (Severity.RED, "progress.late")
+    assert late.params["days_late"] == 7
+    # On the last lab day itself the programme still runs.
+    due = only(
+        rules.progress_rule(facts(LAST, last_progress_on=LAST - timedelta(days=25)), DEFAULT)
+    )
+    assert (due.severity, due.message) == (Severity.AMBER, "progress.due")
+
+
 # --- scenario ------------------------------------------------------------------------------
 
 

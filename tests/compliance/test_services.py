@@ -466,6 +466,9 @@ def test_progress_entries_are_dated_up_to_today_and_changed_only_by_their_author
         "javascript:alert(1)",
         "https://wiki.example/een les",
         "https://" + "x" * 500 + ".example",
+        "http://[::1/x",
+        "https://wiki.example/a\nb",
+        "https://wiki.example/a\tb",
     ],
 )
 def test_a_scenario_link_is_a_full_web_address(team, coordinator, link):
