@@ -60,6 +60,12 @@ class TeamAssessment:
         )
 
     @property
+    def lowest_attendance(self) -> int | None:
+        """The attendance of the member who attended least: what the rule's minimum is about."""
+        shares = [m.percent for m in self.attendance if m.percent is not None]
+        return min(shares, default=None)
+
+    @property
     def attendance_percent(self) -> int | None:
         """The team's attendance: present over held, summed over its active members."""
         held = sum(member.held for member in self.attendance)
@@ -81,16 +87,23 @@ def current_programmes(team_ids: Sequence[int], on: date) -> dict[int, Programme
     The latest approved (or finished) programme that has begun by then; before the first one
     begins, the first one to come.
     """
+    return {team_id: current for team_id, (current, _) in _programmes(team_ids, on).items()}
+
+
+def _programmes(team_ids: Sequence[int], on: date) -> dict[int, tuple[Programme, Programme | None]]:
+    """Per team, its current programme and the one before it (None for a first programme)."""
     programmes = db.session.scalars(
         sa.select(Programme)
         .where(Programme.team_id.in_(team_ids), Programme.status.in_(RUNNING))
         .order_by(Programme.team_id, Programme.first_day, Programme.id)
     ).unique()
-    chosen: dict[int, Programme] = {}
+    chosen: dict[int, tuple[Programme, Programme | None]] = {}
     for programme in programmes:
-        current = chosen.get(programme.team_id)
-        if current is None or programme.first_day <= on:
-            chosen[programme.team_id] = programme
+        known = chosen.get(programme.team_id)
+        if known is None:
+            chosen[programme.team_id] = (programme, None)
+        elif programme.first_day <= on:
+            chosen[programme.team_id] = (programme, known[0])
     return chosen
 
 
@@ -107,17 +120,21 @@ def assess_teams(
     thresholds = thresholds or current_thresholds()
     at = end_of(on, now)
     ids = [team.id for team in team_list]
-    programmes = current_programmes(ids, on)
-    programme_ids = [programme.id for programme in programmes.values()]
+    pairs = _programmes(ids, on)
+    programmes = {team_id: current for team_id, (current, _) in pairs.items()}
+    previous = {team_id: before for team_id, (_, before) in pairs.items() if before is not None}
+    # The previous programme's span tells which lesson scenarios belong to it, not this one.
+    current_ids = [p.id for p in programmes.values()]
+    programme_ids = current_ids + [p.id for p in previous.values()]
 
     # No guards for an empty id list: the statement count must not depend on the data.
     spans: dict[int, tuple[date, date]] = {}
-    for programme_id, first, last in db.session.execute(
+    for programme_id, first_day, last_day in db.session.execute(
         sa.select(DesignDay.programme_id, sa.func.min(DesignDay.day), sa.func.max(DesignDay.day))
         .where(DesignDay.programme_id.in_(programme_ids), DesignDay.status.in_(TAKING_PLACE))
         .group_by(DesignDay.programme_id)
     ).all():
-        spans[programme_id] = (first, last)
+        spans[programme_id] = (first_day, last_day)
 
     members: dict[int, list[Membership]] = defaultdict(list)
     for membership in db.session.scalars(
@@ -130,7 +147,7 @@ def assess_teams(
     held: dict[tuple[int, int], int] = {}
     present: dict[tuple[int, int], int] = {}
     held_day = sa.and_(
-        DesignDay.programme_id.in_(programme_ids),
+        DesignDay.programme_id.in_(current_ids),
         DesignDay.status.in_(TAKING_PLACE),
         DesignDay.ends_at <= at,
     )
@@ -172,30 +189,45 @@ def assess_teams(
     ).all():
         if created_at <= at:
             milestones[team_id].append(MilestoneFact(title, due_on, done_on))
+    # Entries count when their author was a member on the entry's date: the log is the team's.
     last_progress = dict(
         db.session.execute(
             sa.select(ProgressEntry.team_id, sa.func.max(ProgressEntry.written_on))
+            .join(
+                Membership,
+                sa.and_(
+                    Membership.team_id == ProgressEntry.team_id,
+                    Membership.user_id == ProgressEntry.author_id,
+                    Membership.counts_on(ProgressEntry.written_on),
+                ),
+            )
             .where(ProgressEntry.team_id.in_(ids), ProgressEntry.written_on <= on)
             .group_by(ProgressEntry.team_id)
         ).all()
     )
-    delivered = dict(
-        db.session.execute(
-            sa.select(LessonScenario.team_id, sa.func.count(LessonScenario.id))
-            .where(
-                LessonScenario.team_id.in_(ids),
-                LessonScenario.delivered_on <= on,
-                LessonScenario.course != "",
-            )
-            .group_by(LessonScenario.team_id)
-        ).all()
-    )
+    # Delivered scenarios, to be counted per team from its current programme's first lab day.
+    delivered_on: dict[int, list[date]] = defaultdict(list)
+    for team_id, day in db.session.execute(
+        sa.select(LessonScenario.team_id, LessonScenario.delivered_on).where(
+            LessonScenario.team_id.in_(ids),
+            LessonScenario.delivered_on <= on,
+            LessonScenario.course != "",
+        )
+    ).all():
+        if day is not None:
+            delivered_on[team_id].append(day)
 
     zone = teams.lab_zone()
     results = []
     for team in team_list:
         programme = programmes.get(team.id)
-        first, last = spans.get(programme.id, (None, None)) if programme else (None, None)
+        first: date | None = None
+        last: date | None = None
+        if programme is not None and programme.id in spans:
+            first, last = spans[programme.id]
+        # A scenario delivered by the end of the previous programme counted for that one.
+        before = previous.get(team.id)
+        since = spans[before.id][1] if before is not None and before.id in spans else None
         plan = plans.get(team.id)
         approved_on = None
         if plan is not None and plan.first_approved_at is not None:
@@ -227,7 +259,9 @@ def assess_teams(
             attendance=attendance,
             milestones=milestones.get(team.id, []),
             last_progress_on=last_progress.get(team.id),
-            scenarios_delivered=delivered.get(team.id, 0),
+            scenarios_delivered=sum(
+                1 for day in delivered_on.get(team.id, []) if since is None or day > since
+            ),
         )
         findings = rules.assess(facts, thresholds)
         results.append(
@@ -264,9 +298,3 @@ def _plan_statuses_at(plan_ids: Sequence[int], at: datetime) -> dict[int, PlanSt
 def assess_team(team: DesignTeam, *, now: datetime) -> TeamAssessment:
     """One team as it stands now (the team page)."""
     return assess_teams([team], on=teams.today(now), now=now)[0]
-
-
-def plan_status_of(team_id: int) -> PlanStatus | None:
-    return db.session.scalar(
-        sa.select(ProfessionalisationPlan.status).where(ProfessionalisationPlan.team_id == team_id)
-    )

@@ -168,11 +168,12 @@ def attendance_chart(bars: Sequence[AttendanceBar], *, threshold: int, chart_id:
 
     counted = [bar for bar in bars if bar.percent is not None]
     below = sum(1 for bar in counted if bar.percent is not None and bar.percent < threshold)
-    title = _("Attendance per team")
+    title = _("Lowest attendance of a member, per team")
     desc = _(
-        "Horizontal bars: each team's attendance as a percentage of the design days held. "
-        "The dashed line marks the minimum of %(threshold)s%%; %(below)s of %(counted)s teams "
-        "with design days held are below it (crossed bars).",
+        "Horizontal bars: per team, the attendance of the member who attended least, as a "
+        "percentage of the design days held. The dashed line marks the minimum of "
+        "%(threshold)s%% each member must reach; %(below)s of %(counted)s teams with design "
+        "days held are below it (crossed bars).",
         threshold=threshold,
         below=below,
         counted=len(counted),

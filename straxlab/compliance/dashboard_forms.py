@@ -11,11 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from straxlab.compliance.rules import Severity
-from straxlab.core.forms import Form
+from straxlab.core.forms import Form, within_years
 
 # Dates a report may cover (the lab calendar's range).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
 # A report covers at most two school years.
 MAX_PERIOD = timedelta(days=731)
 
@@ -41,11 +39,6 @@ def department_choices(departments: Iterable[str]) -> list[SelectChoice]:
     return [SelectChoice("", _l("All departments"))] + [
         SelectChoice(name, name) for name in departments
     ]
-
-
-def within_years(form: Form, field: DateField) -> None:
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
 
 
 def half_year(today: date) -> tuple[date, date]:

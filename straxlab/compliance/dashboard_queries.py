@@ -105,17 +105,18 @@ class Dashboard:
 
     @property
     def attendance_bars(self) -> list[charts.AttendanceBar]:
-        """The attendance chart's bars: lowest first, teams without held days last."""
+        """The attendance chart's bars: per team the member who attended least (the minimum
+        holds per member), lowest first, teams without held days last."""
         ordered = sorted(
             self.lines,
             key=lambda line: (
-                line.assessment.attendance_percent is None,
-                line.assessment.attendance_percent or 0,
+                line.assessment.lowest_attendance is None,
+                line.assessment.lowest_attendance or 0,
                 line.team.name.lower(),
             ),
         )
         return [
-            charts.AttendanceBar(line.team.name, line.assessment.attendance_percent)
+            charts.AttendanceBar(line.team.name, line.assessment.lowest_attendance)
             for line in ordered
         ]
 

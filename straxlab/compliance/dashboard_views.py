@@ -26,6 +26,7 @@ def dashboard() -> ResponseReturnValue:
         filters=filters,
         data=data,
         filtered=bool(department or status),
+        trend_weeks=dashboard_queries.TREND_WEEKS,
         pattern_defs=charts.pattern_defs(),
         attendance_chart=charts.attendance_chart(
             data.attendance_bars, threshold=data.threshold, chart_id="attendance-chart"

@@ -92,15 +92,15 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     "attendance.none_yet": (_l("No design days have been held yet."), ""),
     "attendance.ok": (
         _l(
-            "Every member attended at least %(threshold)s%% of the design days held "
-            "(lowest: %(lowest)s%%)."
+            "Every member attended at least %(threshold)s%% of the design days held in this "
+            "programme (lowest: %(lowest)s%%)."
         ),
         "",
     ),
     "attendance.low": (
         _l(
-            "%(name)s attended %(present)s of %(held)s design days (%(percent)s%%); at least "
-            "%(threshold)s%% is required."
+            "%(name)s attended %(present)s of the %(held)s design days held in this programme "
+            "(%(percent)s%%); at least %(threshold)s%% is required."
         ),
         _l(
             "Talk with %(name)s about the lab days; ask lab staff to correct attendance that "
@@ -194,10 +194,16 @@ def _worded(template: Any, finding: Finding) -> str:
     if not template:
         return ""
     try:
-        return str(template) % _params(finding)
-    except (KeyError, TypeError, ValueError):
-        # A snapshot written by an older version may lack a number: show the bare sentence.
-        return str(template).split("%(")[0].rstrip(" :(") or str(template)
+        return str(template) % _Params(_params(finding))
+    except (TypeError, ValueError):
+        return str(template)
+
+
+class _Params(dict[str, Any]):
+    """A stored finding may lack a value (a snapshot keeps no names): show an ellipsis."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
 
 
 def explain(finding: Finding) -> str:

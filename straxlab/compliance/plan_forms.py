@@ -21,7 +21,7 @@ from straxlab.compliance.services import (
     WHO_LENGTH,
     ActivityInput,
 )
-from straxlab.core.forms import Form, RowList
+from straxlab.core.forms import Form, RowList, strip_text
 
 # Empty activity rows offered below the existing ones: more rows need no JavaScript, only
 # a save (the page then offers three new empty rows).
@@ -41,10 +41,6 @@ def _kind(value: Any) -> ActivityKind | str | None:
         return ActivityKind(value)
     except ValueError:
         return str(value)
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _typed(field: Any) -> bool:
@@ -72,13 +68,13 @@ class ActivityForm(Form):
     description = StringField(
         _l("Description"),
         validators=[Length(max=ACTIVITY_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"maxlength": ACTIVITY_LENGTH},
     )
     who = StringField(
         _l("Who"),
         validators=[Length(max=WHO_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"maxlength": WHO_LENGTH},
     )
     planned_hours = IntegerField(

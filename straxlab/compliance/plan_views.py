@@ -3,8 +3,8 @@ managers' queue (blueprint `plans`).
 
 Access: whoever may read the team reads its plan (others get 404, so the team stays hidden);
 its members, coordinator and lab staff write and submit it (``services.may_contribute``);
-managers decide on it (``services.may_decide_plans``). Readers who may not do an action get
-403.
+managers decide on it (``services.may_decide_on``: never on a team they are in). Readers who
+may not do an action get 403.
 """
 
 from __future__ import annotations
@@ -38,16 +38,9 @@ from straxlab.extensions import db
 bp = Blueprint("plans", __name__)
 
 
-def _readable_team(team_id: int) -> DesignTeam:
-    """The team, or 404 for someone who may not know it exists."""
-    team = db.get_or_404(DesignTeam, team_id)
-    access.require_read(team)
-    return team
-
-
 def _contributed_team(team_id: int) -> DesignTeam:
     """The team, 404 if it may not be read, 403 for a reader who may not write its plan."""
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     if not services.may_contribute(team, current_user, teams.today(clock.now())):
         abort(403)
     return team
@@ -55,8 +48,8 @@ def _contributed_team(team_id: int) -> DesignTeam:
 
 def _decided_team(team_id: int) -> DesignTeam:
     """The team, 404 if it may not be read, 403 for a reader who may not decide on plans."""
-    team = _readable_team(team_id)
-    if not services.may_decide_plans(current_user):
+    team = access.readable_team(team_id)
+    if not services.may_decide_on(team, current_user, clock.now()):
         abort(403)
     return team
 
@@ -71,7 +64,7 @@ def _to_plan(team: DesignTeam) -> ResponseReturnValue:
 @bp.route("/teams/<int:team_id>/plan")
 @permission_required(Permission.TAKE_PART)
 def plan(team_id: int) -> ResponseReturnValue:
-    return _render_plan(_readable_team(team_id))
+    return _render_plan(access.readable_team(team_id))
 
 
 def _render_plan(
@@ -86,7 +79,7 @@ def _render_plan(
     versions = services.versions(plan) if plan is not None else []
     status = plan.status if plan is not None else None
     may_contribute = services.may_contribute(team, current_user, teams.today(clock.now()))
-    may_decide = services.may_decide_plans(current_user)
+    may_decide = services.may_decide_on(team, current_user, clock.now())
     waiting = status is PlanStatus.SUBMITTED
     return render_template(
         "compliance/plan.html",
@@ -230,7 +223,7 @@ def _decide(team: DesignTeam, *, approving: bool) -> ResponseReturnValue:
             if plan.status is PlanStatus.SUBMITTED:
                 show_error(form, exc)
                 return _render_plan(team, decision=form)
-            flash(_("This plan has already been decided on."), "error")
+            flash(str(services.not_waiting(plan)), "error")
             return _to_plan(team)
         except DomainError as exc:
             # Decided already (by someone else, or in another tab): the form no longer applies.
@@ -253,7 +246,7 @@ def _decide(team: DesignTeam, *, approving: bool) -> ResponseReturnValue:
         flash(text, "success")
         return redirect(url_for("plans.queue"))
     if plan.status is not PlanStatus.SUBMITTED:
-        flash(_("This plan has already been decided on."), "error")
+        flash(str(services.not_waiting(plan)), "error")
         return _to_plan(team)
     return _render_plan(team, decision=form)
 
@@ -269,7 +262,7 @@ def _versions_of(team: DesignTeam) -> tuple[ProfessionalisationPlan | None, list
 @bp.route("/teams/<int:team_id>/plan/versions/<int:number>")
 @permission_required(Permission.TAKE_PART)
 def version(team_id: int, number: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     _plan, versions = _versions_of(team)
     found = next((v for v in versions if v.number == number), None)
     if found is None:
@@ -304,7 +297,7 @@ def _compare_args(numbers: list[int]) -> MultiDict[str, str]:
 @bp.route("/teams/<int:team_id>/plan/compare")
 @permission_required(Permission.TAKE_PART)
 def compare(team_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     plan, versions = _versions_of(team)
     if plan is None or not versions:
         return render_template("compliance/plan_compare.html", team=team, form=None, parts=None)

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -278,6 +279,9 @@ def to_csv(report: Report, separator: str = ";") -> bytes:
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    if isinstance(value, str):
+        # Names stored before input was cleaned may hold control characters openpyxl refuses.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = sheet.cell(row=row, column=column, value=value)
     if isinstance(value, str) and value.startswith("="):
         # openpyxl stores text that starts with "=" as a formula; keep it text.

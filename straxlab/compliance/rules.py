@@ -224,6 +224,7 @@ def attendance_rule(facts: TeamFacts, thresholds: Thresholds) -> list[Finding]:
             Severity.RED,
             "attendance.low",
             {
+                "user_id": member.user_id,
                 "name": member.name,
                 "present": member.present,
                 "held": member.held,

@@ -29,11 +29,12 @@ from straxlab.compliance.models import (
     ProfessionalisationPlan,
     ProgressEntry,
 )
-from straxlab.compliance.rules import ActivityKind, PlanOutcome, PlanStatus, iso_week
+from straxlab.compliance.rules import ActivityKind, Finding, PlanOutcome, PlanStatus, iso_week
 from straxlab.compliance.settings import retention_months
 from straxlab.core import audit
 from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
+from straxlab.core.text import printable
 from straxlab.design_teams import services as teams
 from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Programme
 from straxlab.design_teams.rules import ProgrammeStatus
@@ -68,9 +69,21 @@ def _require_contributor(team: DesignTeam, actor: User, now: datetime) -> None:
         raise NotAllowed(_l("Only the team's members and lab staff can do this."))
 
 
-def _require_decider(actor: User) -> None:
+def _require_decider(actor: User, team: DesignTeam, now: datetime) -> None:
     if not may_decide_plans(actor):
         raise NotAllowed(_l("Only a manager can approve or return a plan."))
+    if team.coordinator_id == actor.id or teams.is_member(team, actor, teams.today(now)):
+        # The check is independent: nobody judges the plan of their own team.
+        raise NotAllowed(_l("Another manager decides on the plan of a team you are in."))
+
+
+def may_decide_on(team: DesignTeam, actor: User, now: datetime) -> bool:
+    """Whether ``actor`` may approve or return ``team``'s plan (the page shows the form)."""
+    try:
+        _require_decider(actor, team, now)
+    except NotAllowed:
+        return False
+    return True
 
 
 # --- input checks -----------------------------------------------------------------------
@@ -78,7 +91,8 @@ def _require_decider(actor: User) -> None:
 
 def _text(value: str, length: int, field: str, *, required: bool = False) -> str:
     """Multi-line text: trimmed, line endings made one kind, paragraphs kept."""
-    text = "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n")).strip()
+    lines = printable(value.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    text = "\n".join(line.rstrip() for line in lines).strip()
     if required and not text:
         raise InvalidRequest(_l("This field is required."), field=field)
     if len(text) > length:
@@ -136,7 +150,12 @@ def plan_of(team: DesignTeam) -> ProfessionalisationPlan | None:
 
 
 def _plan_for_writing(team: DesignTeam, actor: User, now: datetime) -> ProfessionalisationPlan:
-    """The team's plan, locked; created as an empty draft the first time it is needed."""
+    """The team's plan, locked; created as an empty draft the first time it is needed.
+
+    The team's row is locked first, so two members writing the first plan at once take
+    turns instead of both inserting one.
+    """
+    lock_row(team)
     plan = plan_of(team)
     if plan is None:
         plan = ProfessionalisationPlan(
@@ -176,7 +195,7 @@ def save_plan(
     plan.goals = _text(goals, TEXT_LENGTH, "goals")
     plan.collaboration = _text(collaboration, TEXT_LENGTH, "collaboration")
     plan.intended_scenarios = _text(intended_scenarios, TEXT_LENGTH, "intended_scenarios")
-    cleaned = []
+    cleaned: list[PlanActivity] = []
     for activity in activities:
         if not 0 <= activity.planned_hours <= MAX_PLANNED_HOURS:
             raise InvalidRequest(
@@ -297,10 +316,17 @@ def submit_plan(team: DesignTeam, *, actor: User, now: datetime) -> PlanVersion:
     return version
 
 
+def not_waiting(plan: ProfessionalisationPlan) -> Conflict:
+    """Why a decision on ``plan`` does not apply: never submitted, or decided already."""
+    if plan.status is PlanStatus.DRAFT:
+        return Conflict(_l("This plan has not been submitted yet."))
+    return Conflict(_l("This plan has already been decided on."))
+
+
 def _pending_version(plan: ProfessionalisationPlan) -> PlanVersion:
     lock_row(plan)
     if plan.status is not PlanStatus.SUBMITTED:
-        raise Conflict(_l("This plan has already been decided on."))
+        raise not_waiting(plan)
     version = db.session.scalar(
         sa.select(PlanVersion)
         .where(PlanVersion.plan_id == plan.id, PlanVersion.outcome == PlanOutcome.PENDING)
@@ -315,7 +341,7 @@ def _pending_version(plan: ProfessionalisationPlan) -> PlanVersion:
 def approve_plan(
     plan: ProfessionalisationPlan, *, comment: str = "", actor: User, now: datetime
 ) -> PlanVersion:
-    _require_decider(actor)
+    _require_decider(actor, plan.team, now)
     comment = _text(comment, COMMENT_LENGTH, "comment")
     version = _pending_version(plan)
     version.outcome = PlanOutcome.APPROVED
@@ -341,7 +367,7 @@ def return_plan(
     plan: ProfessionalisationPlan, *, comment: str, actor: User, now: datetime
 ) -> PlanVersion:
     """Send the plan back to the team with what to change (the comment is required)."""
-    _require_decider(actor)
+    _require_decider(actor, plan.team, now)
     comment = _text(comment, COMMENT_LENGTH, "comment")
     if not comment:
         raise InvalidRequest(
@@ -368,7 +394,7 @@ def return_plan(
 # --- milestones -------------------------------------------------------------------------
 
 
-def _check_milestone(title: str, done_on: date | None, evidence: str, now: datetime) -> str:
+def _check_milestone(title: str, done_on: date | None, now: datetime) -> str:
     _not_future(done_on, now, "done_on")
     return _line(title, TITLE_LENGTH, "title", required=True)
 
@@ -384,7 +410,7 @@ def add_milestone(
     now: datetime,
 ) -> Milestone:
     _require_contributor(team, actor, now)
-    title = _check_milestone(title, done_on, evidence, now)
+    title = _check_milestone(title, done_on, now)
     plan = _plan_for_writing(team, actor, now)
     milestone = Milestone(
         plan_id=plan.id,
@@ -421,18 +447,16 @@ def change_milestone(
 ) -> Milestone:
     team = milestone.plan.team
     _require_contributor(team, actor, now)
-    title = _check_milestone(title, done_on, evidence, now)
-    changes: dict[str, Any] = {}
-    for name, value in (
-        ("title", title),
-        ("due_on", due_on),
-        ("done_on", done_on),
-        ("evidence", _text(evidence, TEXT_LENGTH, "evidence")),
-    ):
-        if getattr(milestone, name) != value:
-            old = getattr(milestone, name)
-            changes[name] = [_json(old), _json(value)]
-            setattr(milestone, name, value)
+    title = _check_milestone(title, done_on, now)
+    changes = _apply(
+        milestone,
+        {
+            "title": title,
+            "due_on": due_on,
+            "done_on": done_on,
+            "evidence": _text(evidence, TEXT_LENGTH, "evidence"),
+        },
+    )
     if changes:
         milestone.updated_at = now
         audit.record(
@@ -464,6 +488,17 @@ def remove_milestone(milestone: Milestone, *, actor: User, now: datetime) -> Non
         due_on=milestone.due_on.isoformat(),
     )
     db.session.delete(milestone)
+
+
+def _apply(target: object, values: dict[str, Any]) -> dict[str, list[object]]:
+    """Set the values that differ; returns them as {name: [old, new]} for the audit trail."""
+    changes: dict[str, list[object]] = {}
+    for name, value in values.items():
+        old = getattr(target, name)
+        if old != value:
+            changes[name] = [_json(old), _json(value)]
+            setattr(target, name, value)
+    return changes
 
 
 def _json(value: object) -> object:
@@ -505,6 +540,8 @@ def change_progress(
     """Only the author changes an entry: the log says who wrote what."""
     if entry.author_id != actor.id or not actor.is_active:
         raise NotAllowed(_l("Only the author can change this entry."))
+    # A former member may no longer rewrite (or re-date) the team's log.
+    _require_contributor(db.session.get_one(DesignTeam, entry.team_id), actor, now)
     _not_future(written_on, now, "written_on")
     entry.text = _text(text, TEXT_LENGTH, "text", required=True)
     entry.written_on = written_on
@@ -575,11 +612,7 @@ def change_scenario(
 ) -> LessonScenario:
     team = db.session.get_one(DesignTeam, scenario.team_id)
     _require_contributor(team, actor, now)
-    changes = {}
-    for name, value in _scenario_fields(data, now).items():
-        if getattr(scenario, name) != value:
-            changes[name] = [_json(getattr(scenario, name)), _json(value)]
-            setattr(scenario, name, value)
+    changes = _apply(scenario, _scenario_fields(data, now))
     if changes:
         scenario.updated_at = now
         audit.record(
@@ -622,7 +655,7 @@ def take_snapshots(now: datetime) -> int:
             "assessed_on": on,
             "computed_at": now,
             "status": item.status,
-            "findings": [finding.to_json() for finding in item.findings],
+            "findings": [_kept(finding) for finding in item.findings],
         }
         for item in assessed
     ]
@@ -635,6 +668,14 @@ def take_snapshots(now: datetime) -> int:
         .returning(ComplianceSnapshot.id)
     ).all()
     return len(stored)
+
+
+def _kept(finding: Finding) -> dict[str, Any]:
+    """A finding as a snapshot keeps it: names left out, so kept history names no colleague
+    beyond the retention period; the user id stays for a reader with access to the team."""
+    data = finding.to_json()
+    data["params"] = {key: value for key, value in data["params"].items() if key != "name"}
+    return data
 
 
 def erase_attendance_details(now: datetime) -> int:

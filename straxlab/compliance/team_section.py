@@ -45,6 +45,7 @@ def render(team: DesignTeam, now: datetime) -> PageSection:
             "findings": sorted(assessed.findings, key=lambda f: -f.severity.rank),
             "plan_status": facts.plan_status,
             "milestones": next_milestones(team),
+            "today": facts.today,
             "last_progress_on": facts.last_progress_on,
             "scenarios_delivered": facts.scenarios_delivered,
         },

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from straxlab.compliance.services import (
     COHORT_LENGTH,
@@ -17,27 +14,14 @@ from straxlab.compliance.services import (
     TITLE_LENGTH,
     ScenarioInput,
 )
-from straxlab.core.forms import Form
-
-# Dates outside these years mean nothing here (and near year 9999 they overflow).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def within_years(form: Form, field: DateField) -> None:
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
+from straxlab.core.forms import Form, strip_text, within_years
 
 
 class MilestoneForm(Form):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(), Length(max=TITLE_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("What the team will have done, e.g. “First VR lesson tried out”."),
     )
     due_on = DateField(_l("Due date"), validators=[InputRequired(), within_years])
@@ -81,7 +65,7 @@ class ScenarioForm(Form):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(), Length(max=TITLE_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     summary = TextAreaField(
         _l("Summary"),
@@ -92,19 +76,19 @@ class ScenarioForm(Form):
     course = StringField(
         _l("Course"),
         validators=[Optional(), Length(max=COURSE_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("The regular course the lesson is used in."),
     )
     cohort = StringField(
         _l("Cohort"),
         validators=[Optional(), Length(max=COHORT_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("For example: VP2A, or second-year nursing."),
     )
     link = StringField(
         _l("Link"),
         validators=[Optional(), Length(max=LINK_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("Where the lesson material is, starting with https://."),
         render_kw={"inputmode": "url", "autocomplete": "url"},
     )

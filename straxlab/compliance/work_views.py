@@ -51,13 +51,6 @@ PER_PAGE = 25
 # Access ---------------------------------------------------------------------------------
 
 
-def _readable_team(team_id: int) -> DesignTeam:
-    """The team, or 404 for someone who may not know it exists."""
-    team = db.get_or_404(DesignTeam, team_id)
-    access.require_read(team)
-    return team
-
-
 def _may_contribute(team: DesignTeam) -> bool:
     return services.may_contribute(team, current_user, teams.today(clock.now()))
 
@@ -168,13 +161,13 @@ def _render_milestones(
 @bp.route("/<int:team_id>/milestones")
 @permission_required(Permission.TAKE_PART)
 def milestones(team_id: int) -> ResponseReturnValue:
-    return _render_milestones(_readable_team(team_id))
+    return _render_milestones(access.readable_team(team_id))
 
 
 @bp.route("/<int:team_id>/milestones/new", methods=["GET", "POST"])
 @permission_required(Permission.TAKE_PART)
 def new_milestone(team_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     _require_contributor(team)
     form = MilestoneForm()
     if form.validate_on_submit():
@@ -203,7 +196,7 @@ def new_milestone(team_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.TAKE_PART)
 def edit_milestone(team_id: int, milestone_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     milestone = _milestone_of(team, milestone_id)
     _require_contributor(team)
     form = MilestoneForm(obj=milestone if request.method == "GET" else None)
@@ -233,7 +226,7 @@ def edit_milestone(team_id: int, milestone_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/milestones/<int:milestone_id>/remove", methods=["POST"])
 @permission_required(Permission.TAKE_PART)
 def remove_milestone(team_id: int, milestone_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     milestone = _milestone_of(team, milestone_id)
     _require_contributor(team)
     form = RemoveMilestoneForm()
@@ -280,13 +273,13 @@ def _render_progress(team: DesignTeam, form: ProgressForm | None = None) -> Resp
 @bp.route("/<int:team_id>/progress")
 @permission_required(Permission.TAKE_PART)
 def progress(team_id: int) -> ResponseReturnValue:
-    return _render_progress(_readable_team(team_id))
+    return _render_progress(access.readable_team(team_id))
 
 
 @bp.route("/<int:team_id>/progress", methods=["POST"])
 @permission_required(Permission.TAKE_PART)
 def add_progress(team_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     _require_contributor(team)
     form = ProgressForm()
     if form.validate_on_submit():
@@ -311,7 +304,7 @@ def add_progress(team_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/progress/<int:entry_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.TAKE_PART)
 def edit_progress(team_id: int, entry_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     entry = _entry_of(team, entry_id)
     # The log says who wrote what: nobody changes someone else's words.
     if entry.author_id != current_user.id:
@@ -342,7 +335,7 @@ def edit_progress(team_id: int, entry_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/scenarios")
 @permission_required(Permission.TAKE_PART)
 def scenarios(team_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     rows = db.session.scalars(
         sa.select(LessonScenario)
         .where(LessonScenario.team_id == team.id)
@@ -365,7 +358,7 @@ def scenarios(team_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/scenarios/new", methods=["GET", "POST"])
 @permission_required(Permission.TAKE_PART)
 def new_scenario(team_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     _require_contributor(team)
     form = ScenarioForm()
     if form.validate_on_submit():
@@ -388,7 +381,7 @@ def new_scenario(team_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/scenarios/<int:scenario_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.TAKE_PART)
 def edit_scenario(team_id: int, scenario_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     scenario = _scenario_of(team, scenario_id)
     _require_contributor(team)
     form = ScenarioForm(obj=scenario if request.method == "GET" else None)

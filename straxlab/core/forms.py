@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList
+from wtforms import DateField, FieldList
+from wtforms.validators import ValidationError
 
 
 class _CatalogueTranslations:
@@ -42,6 +44,22 @@ class RowList(FieldList):  # type: ignore[misc]
                 index = key[offset:].split(self._field_separator, 1)[0]
                 if index.isascii() and index.isdigit() and len(index) < 6:
                     yield int(index)
+
+
+# Dates outside these years mean nothing here (and near year 9999 they overflow).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def within_years(form: Form, field: DateField) -> None:
+    """A validator for any date a user types: it lies in the years 2000 to 2100."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
+
+
+def strip_text(value: Any) -> Any:
+    """A filter: surrounding white space of typed text is never meant."""
+    return value.strip() if isinstance(value, str) else value
 
 
 # WTForms' built-in messages that straxlab forms can show; listed so that extraction puts

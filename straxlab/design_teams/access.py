@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from straxlab.design_teams import services
 from straxlab.design_teams.models import DesignTeam
+from straxlab.extensions import db
 
 
 def require_read(team: DesignTeam) -> None:
@@ -22,3 +23,10 @@ def require_run(team: DesignTeam) -> None:
     require_read(team)
     if not services.may_run(team, current_user):
         abort(403)
+
+
+def readable_team(team_id: int) -> DesignTeam:
+    """The team, or 404 for someone who may not know it exists."""
+    team = db.get_or_404(DesignTeam, team_id)
+    require_read(team)
+    return team

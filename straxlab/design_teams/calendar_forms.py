@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -18,19 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from straxlab.core.forms import Form
-from straxlab.design_teams.calendar_queries import FIRST_DAY, LAST_DAY
+from straxlab.core.forms import Form, strip_text, within_years
 from straxlab.lab_calendar.services import MAX_CLOSURE_DAYS, REASON_LENGTH
 from straxlab.lab_calendar.settings import HOLIDAY_REGIONS
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def within_years(form: Form, field: DateField) -> None:
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
 
 
 class WeekForm(Form):
@@ -49,7 +37,7 @@ class MonthForm(Form):
         csrf = False
 
     month = StringField(
-        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-\d{2}$")], filters=[_strip]
+        _l("Month"), validators=[Optional(), Regexp(r"^\d{4}-\d{2}$")], filters=[strip_text]
     )
 
 
@@ -75,7 +63,7 @@ class ClosureForm(Form):
             DataRequired(message=_l("Say why the lab is closed.")),
             Length(max=REASON_LENGTH),
         ],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("Everyone sees this in the lab calendar, e.g. “Study day”."),
     )
     # Ticked on the second round, once the design days the closure cancels are listed.

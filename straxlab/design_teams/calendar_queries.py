@@ -23,9 +23,6 @@ from straxlab.lab_calendar.models import Closure
 from straxlab.lab_calendar.rules import ClosedPeriod, closure_on
 from straxlab.lab_calendar.settings import capacity, lab_hours
 
-# Dates outside these years mean nothing to the calendar (and near year 9999 they overflow).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
 # A school year starts on 1 August.
 SCHOOL_YEAR_MONTH = 8
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -16,25 +13,13 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from straxlab.core.forms import Form
+from straxlab.core.forms import Form, strip_text, within_years
 from straxlab.core.web import MAX_ID
 
-# Dates outside these years mean nothing here (and near year 9999 they overflow).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
 # As long as the services allow (design_teams.services.THEME_LENGTH).
 REASON_MAX = 200
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def within_years(form: Form, field: DateField) -> None:
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
 
 
 class CancelDayForm(Form):
@@ -44,7 +29,7 @@ class CancelDayForm(Form):
             DataRequired(message=_l("Say why the design day is cancelled.")),
             Length(max=REASON_MAX),
         ],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("The team sees this, and it stays in the day's history."),
     )
     submit = SubmitField(_l("Cancel this design day"))
@@ -82,7 +67,7 @@ class AttendanceForm(Form):
     reason = StringField(
         _l("Reason"),
         validators=[Optional(), Length(max=REASON_MAX)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("Needed when you correct what was recorded before."),
     )
     submit = SubmitField(_l("Save"))

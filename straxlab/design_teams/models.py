@@ -54,7 +54,9 @@ class Membership(Model):
     )
 
     @classmethod
-    def counts_on(cls, day: date | sa.ColumnElement[date]) -> sa.ColumnElement[bool]:
+    def counts_on(
+        cls, day: date | sa.ColumnElement[date] | so.QueryableAttribute[date]
+    ) -> sa.ColumnElement[bool]:
         """SQL for ``rules.is_member_on``: from joining up to (not including) leaving."""
         return sa.and_(cls.joined_on <= day, sa.or_(cls.left_on.is_(None), cls.left_on > day))
 

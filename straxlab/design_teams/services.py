@@ -26,6 +26,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import audit
 from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
+from straxlab.core.text import printable
 from straxlab.design_teams import rules
 from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Membership, Programme
 from straxlab.design_teams.rules import (
@@ -190,7 +191,7 @@ def _open_membership(team_id: int, user_id: int) -> Membership | None:
 
 
 def _clean(text: str, length: int, field: str, *, required: bool = True) -> str:
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     if required and not text:
         raise InvalidRequest(_l("This field is required."), field=field)
     if len(text) > length:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, SubmitField
@@ -11,12 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from straxlab.auth.models import User
-from straxlab.core.forms import Form
+from straxlab.core.forms import Form, strip_text
 from straxlab.design_teams.services import NAME_LENGTH, THEME_LENGTH
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class TeamFilterForm(Form):
@@ -26,7 +21,7 @@ class TeamFilterForm(Form):
     q = SearchField(
         _l("Search by team name"),
         validators=[Optional(), Length(max=100)],
-        filters=[_strip],
+        filters=[strip_text],
         default="",
     )
 
@@ -37,19 +32,19 @@ class TeamForm(Form):
     name = StringField(
         _l("Team name"),
         validators=[DataRequired(), Length(max=NAME_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("For example: VR in the care programme."),
     )
     theme = StringField(
         _l("Theme"),
         validators=[DataRequired(), Length(max=THEME_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("What the team designs lessons about."),
     )
     department = StringField(
         _l("Department"),
         validators=[Optional(), Length(max=NAME_LENGTH)],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("Optional: the department or programme the team belongs to."),
     )
     coordinator = SelectField(_l("Coordinator"), coerce=int, choices=[])
@@ -68,7 +63,7 @@ class AddMemberForm(Form):
             InputRequired(message=_l("Type the e-mail address of the person to add.")),
             Length(max=254),
         ],
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("The person needs an account in STRAX-lab."),
         render_kw={"autocomplete": "off"},
     )

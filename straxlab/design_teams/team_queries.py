@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
 from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Membership, Programme
-from straxlab.design_teams.rules import DesignDayStatus, ProgrammeStatus, is_member_on
+from straxlab.design_teams.rules import TAKING_PLACE, ProgrammeStatus, is_member_on
 from straxlab.extensions import db
 
 # Programmes that are "current" for the team list, the approved one first.
@@ -131,11 +131,9 @@ def memberships(team_id: int) -> list[Membership]:
 
 
 def _held(now: datetime) -> sa.ColumnElement[bool]:
-    """A design day that has taken place: marked held, or scheduled and already over."""
-    return sa.or_(
-        DesignDay.status == DesignDayStatus.HELD,
-        sa.and_(DesignDay.status == DesignDayStatus.SCHEDULED, DesignDay.ends_at <= now),
-    )
+    """A design day that has taken place: not cancelled and already over (the same test as
+    the compliance check's, so both count the same days)."""
+    return sa.and_(DesignDay.status.in_(TAKING_PLACE), DesignDay.ends_at <= now)
 
 
 def attendance_summary(team_id: int, now: datetime) -> dict[int, MemberAttendance]:

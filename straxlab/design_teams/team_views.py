@@ -46,13 +46,6 @@ class PageSection:
 TEAM_PAGE_SECTIONS: list[Callable[[DesignTeam, datetime], PageSection | None]] = []
 
 
-def _readable_team(team_id: int) -> DesignTeam:
-    """The team, or 404 for someone who may not know it exists."""
-    team = db.get_or_404(DesignTeam, team_id)
-    access.require_read(team)
-    return team
-
-
 def _runnable_team(team_id: int) -> DesignTeam:
     """The team, 404 if it may not be read, 403 if it may be read but not run."""
     team = db.get_or_404(DesignTeam, team_id)
@@ -151,7 +144,7 @@ def _render_team(
 @bp.route("/<int:team_id>")
 @permission_required(Permission.TAKE_PART)
 def team(team_id: int) -> ResponseReturnValue:
-    return _render_team(_readable_team(team_id))
+    return _render_team(access.readable_team(team_id))
 
 
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
@@ -215,7 +208,7 @@ def add_member(team_id: int) -> ResponseReturnValue:
 @bp.route("/<int:team_id>/members/<int:membership_id>/end", methods=["POST"])
 @permission_required(Permission.TAKE_PART)
 def end_membership(team_id: int, membership_id: int) -> ResponseReturnValue:
-    team = _readable_team(team_id)
+    team = access.readable_team(team_id)
     membership = db.get_or_404(Membership, membership_id)
     if membership.team_id != team.id:
         abort(404)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -20,16 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from straxlab.core.forms import Form
-from straxlab.equipment.forms import FIRST_DAY, LAST_DAY
+from straxlab.core.forms import Form, strip_text, within_years
 from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.rules import ReservationStatus
 
 NOTE_MAX = 2000
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
@@ -45,7 +38,9 @@ class LookupForm(Form):
     class Meta:
         csrf = False
 
-    tag = StringField(_l("Asset tag"), validators=[Optional(), Length(max=64)], filters=[_strip])
+    tag = StringField(
+        _l("Asset tag"), validators=[Optional(), Length(max=64)], filters=[strip_text]
+    )
 
 
 class CheckOutForm(Form):
@@ -104,12 +99,6 @@ def status_choices() -> list[SelectChoice]:
             for status in ReservationStatus
         ),
     ]
-
-
-def within_years(form: Form, field: DateField) -> None:
-    """Dates outside 2000-2100 mean nothing here (and near year 9999 they overflow)."""
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date in the years 2000 to 2100."))
 
 
 class ReservationFilterForm(Form):

@@ -17,6 +17,7 @@ from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission, is_safe_next
 from straxlab.core import clock
 from straxlab.core.errors import DomainError
+from straxlab.core.forms import LAST_DAY
 from straxlab.core.web import MAX_ID, page_number, show_error
 from straxlab.equipment import desk_queries, services
 from straxlab.equipment.desk_forms import (
@@ -29,7 +30,6 @@ from straxlab.equipment.desk_forms import (
     ReservationFilterForm,
     SwapForm,
 )
-from straxlab.equipment.forms import LAST_DAY
 from straxlab.equipment.models import Asset, Reservation, ReservationItem
 from straxlab.equipment.rules import EARLY_PICKUP, AssetStatus, ReservationStatus
 from straxlab.extensions import db

@@ -8,7 +8,7 @@ keyboard and with a phone's own pickers. Clients that post ``starts_at``/``ends_
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, time
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,13 +25,12 @@ from wtforms import (
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from straxlab.core.forms import Form
+from straxlab.core.forms import FIRST_DAY, LAST_DAY, Form
 from straxlab.equipment import rules
 from straxlab.equipment.rules import Interval, OpeningHours
 
 HALF_HOUR = 30
 # Dates outside these never make sense here, and would overflow date arithmetic near year 9999.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 # Moment fields and the single ``datetime-local`` names they may also arrive as.
 MOMENTS = {"starts_at": ("start_date", "start_time"), "ends_at": ("end_date", "end_time")}
 

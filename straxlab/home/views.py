@@ -3,18 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from straxlab.auth.rules import Permission, Role
-from straxlab.compliance import assessment
-from straxlab.compliance.rules import Severity
+from straxlab.compliance import assessment, charts, dashboard_queries
 from straxlab.core import clock
 from straxlab.design_teams import calendar_queries, day_queries, team_queries
 from straxlab.design_teams import services as teams
-from straxlab.design_teams.models import DesignTeam
 from straxlab.equipment import desk_queries, queries
 from straxlab.extensions import db
 from straxlab.lab_calendar import settings as lab_settings
@@ -61,18 +58,16 @@ def _lab_today(now: datetime) -> dict[str, Any]:
 
 
 def _compliance_overview(now: datetime) -> dict[str, Any]:
-    """Manager home: every team's traffic light with its reasons, and the lab's use this month."""
+    """Manager home: every team's traffic light with its reasons and trend, worst first (the
+    dashboard's figures), and the lab's use this month."""
+    data = dashboard_queries.dashboard(now=now)
+    # Teams that need a manager's eye first; the dashboard lists them by name.
+    data.lines.sort(key=lambda line: (-line.assessment.status.rank, line.team.name.casefold()))
     today = teams.today(now)
-    all_teams = db.session.scalars(sa.select(DesignTeam).order_by(DesignTeam.name)).all()
-    assessed = assessment.assess_teams(all_teams, on=today, now=now)
-    # Teams that need a manager's eye first, worst first; the dashboard lists them all.
-    assessed.sort(key=lambda item: (-item.status.rank, item.team.name.casefold()))
     return {
-        "assessed": assessed,
-        "status_counts": {
-            severity: sum(1 for item in assessed if item.status is severity)
-            for severity in Severity
-        },
+        "overview": data,
+        "trend_squares": charts.trend_squares,
+        "trend_summary": charts.trend_summary,
         "utilisation": calendar_queries.utilisation(today.replace(day=1)),
         "month_start": today.replace(day=1),
     }

@@ -56,10 +56,10 @@ def test_attendance_chart_is_an_accessible_image():
     assert svg.get("role") == "img"
     assert svg.get("aria-labelledby") == "att-title att-desc"
     assert svg.find(f"{SVG}title").get("id") == "att-title"
-    assert svg.find(f"{SVG}title").text == "Attendance per team"
+    assert svg.find(f"{SVG}title").text == "Lowest attendance of a member, per team"
     desc = svg.find(f"{SVG}desc")
     assert desc.get("id") == "att-desc"
-    assert "minimum of 75%; 1 of 4 teams with design days held are below it" in desc.text
+    assert "minimum of 75% each member must reach; 1 of 4 teams with design days held" in desc.text
     no_styles(markup)
 
 

@@ -178,8 +178,8 @@ def test_empty_states(app, client, auth):
     with clock.frozen(NOW):
         body = page(client.get("/compliance"))
     assert (
-        "No snapshots yet: they are taken weekly; run "
-        "<code>flask --app straxlab compliance snapshot</code>." in body
+        "No snapshots yet: every team's status is stored once a week, and the first "
+        "appears after the next weekly run." in body
     )
     with clock.frozen(NOW):
         body = squash(page(client.get("/compliance?status=red")))

@@ -17,6 +17,7 @@ from straxlab.compliance import plan_compare, services
 from straxlab.compliance.models import PlanVersion, ProfessionalisationPlan
 from straxlab.compliance.rules import PlanOutcome, PlanStatus
 from straxlab.core import clock
+from straxlab.design_teams import services as teams
 from straxlab.design_teams.models import DesignTeam
 from straxlab.extensions import db
 from tests.equipment.test_desk_queries import count_statements
@@ -211,7 +212,7 @@ def test_a_plan_is_written_submitted_returned_resubmitted_approved_and_compared(
     seen = get(client, base)
     assert "Sent back" in text(seen)
     assert (
-        "Returned on 7 Oct 2026 10:00 by Mia Manager: Name who leads the workshop. "
+        "Sent back on 7 Oct 2026 10:00 by Mia Manager: Name who leads the workshop. "
         "Add a milestone for the first lesson."
     ) in text(seen)
     assert "Edit plan" in text(seen)
@@ -383,6 +384,33 @@ def test_a_second_decision_on_a_decided_plan_says_so(app, client, auth, people):
         assert again.headers["Location"].endswith(base)
         assert "This plan has already been decided on." in text(get(client, base))
     assert stored_versions(app, people.team) == [(1, PlanOutcome.APPROVED, "Good plan.")]
+
+
+def test_a_manager_who_is_in_the_team_does_not_decide_on_its_plan(app, client, auth, people):
+    with app.app_context():
+        team = db.session.get(DesignTeam, people.team)
+        manager = db.session.scalar(sa.select(User).where(User.email == people.manager))
+        with clock.frozen(NOW):
+            teams.add_member(team, manager, actor=team.coordinator, now=NOW)
+        db.session.commit()
+    submitted_plan(app, people.team)
+    as_user(auth, people.manager)
+    base = f"/teams/{people.team}/plan"
+    assert post(client, f"{base}/approve").status_code == 403
+    assert post(client, f"{base}/return", {"comment": "Mijn eigen plan"}).status_code == 403
+    assert "Your decision" not in text(get(client, base))
+    assert stored_plan(app, people.team).status is PlanStatus.SUBMITTED
+
+
+def test_deciding_on_a_draft_says_it_was_not_submitted(app, client, auth, people):
+    with app.app_context(), clock.frozen(NOW):
+        make_plan(db.session.get(DesignTeam, people.team))
+        db.session.commit()
+    as_user(auth, people.manager)
+    assert post(client, f"/teams/{people.team}/plan/approve").status_code == 302
+    assert "This plan has not been submitted yet." in text(
+        get(client, f"/teams/{people.team}/plan")
+    )
 
 
 def test_deciding_on_a_team_without_a_plan_says_so(client, auth, people):

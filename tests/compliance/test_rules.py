@@ -145,6 +145,7 @@ def test_attendance_exactly_at_the_threshold_is_green_and_one_day_fewer_is_red(t
     finding = only(short)
     assert (finding.severity, finding.message) == (Severity.RED, "attendance.low")
     assert finding.params == {
+        "user_id": len("Anna"),
         "name": "Anna",
         "present": present - 1,
         "held": held,
