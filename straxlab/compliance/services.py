@@ -219,12 +219,11 @@ def save_plan(
         plan.status = PlanStatus.DRAFT
     plan.updated_at = now
     plan.updated_by_id = actor.id
-    audit.record(
+    _audit(
         "plan.revised" if was_approved else "plan.saved",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
     )
     return plan
 
@@ -305,12 +304,11 @@ def submit_plan(team: DesignTeam, *, actor: User, now: datetime) -> PlanVersion:
     db.session.add(version)
     plan.status = PlanStatus.SUBMITTED
     plan.updated_at = now
-    audit.record(
+    _audit(
         "plan.submitted",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
         version=number,
     )
     return version
@@ -352,12 +350,11 @@ def approve_plan(
     if plan.first_approved_at is None:
         plan.first_approved_at = now
     plan.updated_at = now
-    audit.record(
+    _audit(
         "plan.approved",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=plan.team_id,
-        now=now,
+        plan.team_id,
+        actor,
+        now,
         version=version.number,
     )
     return version
@@ -380,12 +377,11 @@ def return_plan(
     version.comment = comment
     plan.status = PlanStatus.RETURNED
     plan.updated_at = now
-    audit.record(
+    _audit(
         "plan.returned",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=plan.team_id,
-        now=now,
+        plan.team_id,
+        actor,
+        now,
         version=version.number,
     )
     return version
@@ -423,12 +419,11 @@ def add_milestone(
     )
     db.session.add(milestone)
     db.session.flush()
-    audit.record(
+    _audit(
         "milestone.added",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
         milestone=milestone.id,
         title=title,
     )
@@ -459,12 +454,11 @@ def change_milestone(
     )
     if changes:
         milestone.updated_at = now
-        audit.record(
+        _audit(
             "milestone.changed",
-            actor_id=actor.id,
-            object_type="team",
-            object_id=team.id,
-            now=now,
+            team.id,
+            actor,
+            now,
             milestone=milestone.id,
             changes=changes,
         )
@@ -477,12 +471,11 @@ def remove_milestone(milestone: Milestone, *, actor: User, now: datetime) -> Non
     _require_contributor(team, actor, now)
     if milestone.done_on is not None:
         raise Conflict(_l("A milestone that is done stays in the plan as evidence."))
-    audit.record(
+    _audit(
         "milestone.removed",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
         milestone=milestone.id,
         title=milestone.title,
         due_on=milestone.due_on.isoformat(),
@@ -499,6 +492,13 @@ def _apply(target: object, values: dict[str, Any]) -> dict[str, list[object]]:
             changes[name] = [_json(old), _json(value)]
             setattr(target, name, value)
     return changes
+
+
+def _audit(action: str, team_id: int, actor: User, now: datetime, **details: Any) -> None:
+    """Everything about a team's plan, log and scenarios goes into the team's history."""
+    audit.record(
+        action, actor_id=actor.id, object_type="team", object_id=team_id, now=now, **details
+    )
 
 
 def _json(value: object) -> object:
@@ -523,12 +523,11 @@ def add_progress(
     )
     db.session.add(entry)
     db.session.flush()
-    audit.record(
+    _audit(
         "progress.added",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
         entry=entry.id,
     )
     return entry
@@ -546,12 +545,11 @@ def change_progress(
     entry.text = _text(text, TEXT_LENGTH, "text", required=True)
     entry.written_on = written_on
     entry.updated_at = now
-    audit.record(
+    _audit(
         "progress.changed",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=entry.team_id,
-        now=now,
+        entry.team_id,
+        actor,
+        now,
         entry=entry.id,
     )
     return entry
@@ -595,12 +593,11 @@ def add_scenario(
     )
     db.session.add(scenario)
     db.session.flush()
-    audit.record(
+    _audit(
         "scenario.added",
-        actor_id=actor.id,
-        object_type="team",
-        object_id=team.id,
-        now=now,
+        team.id,
+        actor,
+        now,
         scenario=scenario.id,
         title=scenario.title,
     )
@@ -615,12 +612,11 @@ def change_scenario(
     changes = _apply(scenario, _scenario_fields(data, now))
     if changes:
         scenario.updated_at = now
-        audit.record(
+        _audit(
             "scenario.changed",
-            actor_id=actor.id,
-            object_type="team",
-            object_id=team.id,
-            now=now,
+            team.id,
+            actor,
+            now,
             scenario=scenario.id,
             changes=changes,
         )
