@@ -15,6 +15,7 @@ from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission
 from straxlab.core import clock, settings
 from straxlab.core.errors import DomainError
+from straxlab.core.forms import FIRST_DAY, LAST_DAY
 from straxlab.core.web import page_number, show_error
 from straxlab.design_teams import calendar_queries, services
 from straxlab.design_teams.calendar_forms import (
@@ -84,7 +85,7 @@ def month() -> ResponseReturnValue:
             first = date(int(year), int(number), 1)
         except ValueError:
             first = calendar_queries.month_start(today)
-        if not calendar_queries.FIRST_DAY <= first <= calendar_queries.LAST_DAY:
+        if not FIRST_DAY <= first <= LAST_DAY:
             first = calendar_queries.month_start(today)
     return render_template(
         "lab/month.html",
