@@ -20,7 +20,8 @@ from straxlab.core import clock
 from straxlab.core.audit import AuditEvent
 from straxlab.design_teams.models import DesignTeam
 from straxlab.extensions import db
-from tests.compliance.test_dashboard import AMS, NOW, bulk_teams, login, page, squash
+from tests.compliance.bulk import bulk_teams
+from tests.compliance.test_dashboard import AMS, NOW, login, page, squash
 from tests.equipment.test_desk_queries import count_statements
 from tests.factories import make_team, make_user
 
