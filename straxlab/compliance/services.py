@@ -104,20 +104,27 @@ def _line(value: str, length: int, field: str, *, required: bool = False) -> str
     return _text(" ".join(value.split()), length, field, required=required)
 
 
-def _link(value: str, field: str) -> str:
-    link = value.strip()
-    if not link:
-        return ""
+def web_link(text: str) -> str | None:
+    """``text`` as a whole web address (http or https, with a host, no white space), or None.
+
+    The one test for a link: what the services accept as a scenario's link and what the
+    milestones page turns into a link from a milestone's evidence.
+    """
+    link = text.strip()
+    if not link or any(character.isspace() for character in link):
+        return None
     try:
         parts = urlsplit(link)
     except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in {"http", "https"}
-        or not parts.netloc
-        or any(character.isspace() for character in link)
-    ):
+        return None
+    return link if parts.scheme in {"http", "https"} and parts.netloc else None
+
+
+def _link(value: str, field: str) -> str:
+    if not value.strip():
+        return ""
+    link = web_link(value)
+    if link is None:
         raise InvalidRequest(
             _l("Give a full web address starting with https://, or leave it empty."),
             field=field,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -90,14 +89,7 @@ def _scenario_of(team: DesignTeam, scenario_id: int) -> LessonScenario:
 
 def evidence_link(evidence: str) -> str | None:
     """The evidence as a web address to link to, or None when it is a note."""
-    text = evidence.strip()
-    if not text or any(character.isspace() for character in text):
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    return text if parts.scheme in {"http", "https"} and parts.netloc else None
+    return services.web_link(evidence)
 
 
 @dataclass(frozen=True)
