@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date
+from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from straxlab.compliance.rules import (
@@ -218,6 +218,20 @@ def advice(finding: Finding) -> str:
         return ""
     template = MESSAGES.get(finding.message, ("", ""))[1]
     return _worded(template, finding)
+
+
+def milestone_badge(
+    due_on: date, done_on: date | None, on: date, grace_days: int
+) -> tuple[str, str]:
+    """A milestone's badge (kind, words): done, overdue (red once past the grace the rule
+    allows, as the rule turns red), or due."""
+    if done_on is not None:
+        return "ok", gettext("Done")
+    if due_on < on:
+        days = (on - due_on).days
+        label = ngettext("Overdue %(num)s day", "Overdue %(num)s days", days)
+        return ("bad" if days > grace_days else "warn"), label
+    return "off", gettext("Due")
 
 
 def init_app(app: Flask) -> None:

@@ -6,8 +6,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from straxlab.compliance import labels
 from straxlab.compliance.assessment import assess_team
 from straxlab.compliance.models import Milestone, ProfessionalisationPlan
+from straxlab.compliance.settings import thresholds
 from straxlab.design_teams.models import DesignTeam
 from straxlab.design_teams.team_views import PageSection
 from straxlab.extensions import db
@@ -37,6 +39,7 @@ def render(team: DesignTeam, now: datetime) -> PageSection:
     """
     assessed = assess_team(team, now=now)
     facts = assessed.facts
+    grace_days = thresholds().milestone_grace_days
     return PageSection(
         "compliance/_team_section.html",
         {
@@ -44,8 +47,16 @@ def render(team: DesignTeam, now: datetime) -> PageSection:
             # Problems first, worst first; within a severity, the rules' own order.
             "findings": sorted(assessed.findings, key=lambda f: -f.severity.rank),
             "plan_status": facts.plan_status,
-            "milestones": next_milestones(team),
-            "today": facts.today,
+            # Each open milestone with its badge when it is overdue (the milestones page's badge).
+            "milestones": [
+                (
+                    milestone,
+                    labels.milestone_badge(milestone.due_on, None, facts.today, grace_days)
+                    if milestone.due_on < facts.today
+                    else None,
+                )
+                for milestone in next_milestones(team)
+            ],
             "last_progress_on": facts.last_progress_on,
             "scenarios_delivered": facts.scenarios_delivered,
         },

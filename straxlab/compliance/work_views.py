@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission
-from straxlab.compliance import services
+from straxlab.compliance import labels, services
 from straxlab.compliance.models import (
     LessonScenario,
     Milestone,
@@ -100,17 +99,6 @@ class MilestoneRow:
     evidence_link: str | None
 
 
-def milestone_status(milestone: Milestone, on: date, grace_days: int) -> tuple[str, str]:
-    """The badge of a milestone: done, overdue (red once past the grace the rule allows), due."""
-    if milestone.done_on is not None:
-        return "ok", _("Done")
-    if milestone.due_on < on:
-        days = (on - milestone.due_on).days
-        label = ngettext("Overdue %(num)s day", "Overdue %(num)s days", days)
-        return ("bad" if days > grace_days else "warn"), label
-    return "off", _("Due")
-
-
 def milestone_rows(team: DesignTeam, on: date, grace_days: int) -> list[MilestoneRow]:
     """The team's milestones: open ones first by due date, then the done ones, latest first."""
     milestones = db.session.scalars(
@@ -126,7 +114,11 @@ def milestone_rows(team: DesignTeam, on: date, grace_days: int) -> list[Mileston
         reverse=True,
     )
     return [
-        MilestoneRow(m, *milestone_status(m, on, grace_days), evidence_link(m.evidence))
+        MilestoneRow(
+            m,
+            *labels.milestone_badge(m.due_on, m.done_on, on, grace_days),
+            evidence_link(m.evidence),
+        )
         for m in [*open_ones, *done]
     ]
 
