@@ -7,7 +7,7 @@ so they all show the same numbers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -52,12 +52,14 @@ class TeamAssessment:
     attendance: list[MemberAttendance] = field(default_factory=list)
 
     @property
+    def worst_first(self) -> list[Finding]:
+        """Every finding, worst first; within a severity, the rules' own order."""
+        return sorted(self.findings, key=lambda f: -f.severity.rank)
+
+    @property
     def problems(self) -> list[Finding]:
         """The findings that are not green, worst first: the reasons for the status."""
-        return sorted(
-            (f for f in self.findings if f.severity is not Severity.GREEN),
-            key=lambda f: -f.severity.rank,
-        )
+        return [f for f in self.worst_first if f.severity is not Severity.GREEN]
 
     @property
     def lowest_attendance(self) -> int | None:
@@ -72,6 +74,14 @@ class TeamAssessment:
         if held == 0:
             return None
         return sum(member.present for member in self.attendance) * 100 // held
+
+
+def status_counts(assessed: Iterable[TeamAssessment]) -> dict[Severity, int]:
+    """How many of these teams have each status, green to red (zero included)."""
+    counts = dict.fromkeys(Severity, 0)
+    for item in assessed:
+        counts[item.status] += 1
+    return counts
 
 
 def end_of(on: date, now: datetime) -> datetime:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from straxlab.compliance import charts
-from straxlab.compliance.assessment import TeamAssessment, assess_teams
+from straxlab.compliance.assessment import TeamAssessment, assess_teams, status_counts
 from straxlab.compliance.models import ComplianceSnapshot
 from straxlab.compliance.rules import Severity, iso_week
 from straxlab.compliance.settings import thresholds as current_thresholds
@@ -128,7 +128,7 @@ def dashboard(*, now: datetime, department: str = "", status: Severity | None = 
     limits = current_thresholds()
     chosen = teams_of(department)
     assessed = assess_teams(chosen, on=on, now=now, thresholds=limits)
-    counts = Counter(item.status for item in assessed)
+    counts = status_counts(assessed)
     ids = [team.id for team in chosen]
     history = snapshot_statuses(ids, on, CHART_WEEKS)
     trend_keys = week_keys(on, TREND_WEEKS)
@@ -155,7 +155,7 @@ def dashboard(*, now: datetime, department: str = "", status: Severity | None = 
         on=on,
         threshold=limits.attendance_percent,
         total=len(assessed),
-        counts={severity: counts.get(severity, 0) for severity in charts.STATUSES},
+        counts={severity: counts[severity] for severity in charts.STATUSES},
         lines=lines,
         weeks=weeks,
         has_snapshots=any(week.total for week in weeks),

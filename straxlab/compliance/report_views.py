@@ -15,6 +15,7 @@ from flask_login import current_user
 from straxlab.auth.access import permission_required
 from straxlab.auth.rules import Permission
 from straxlab.compliance import charts, dashboard_queries, reports
+from straxlab.compliance.assessment import status_counts
 from straxlab.compliance.dashboard_forms import ReportForm, half_year
 from straxlab.core import clock
 from straxlab.design_teams import services as teams
@@ -28,8 +29,7 @@ def print_page(report: reports.Report) -> str:
     return render_template(
         "compliance/report_print.html",
         report=report,
-        counts=reports.status_counts(report.rows),
-        findings_in_order=reports.findings_in_order,
+        counts=status_counts(row.assessment for row in report.rows),
         statuses=charts.STATUSES,
     )
 

@@ -36,7 +36,7 @@ from straxlab.compliance.models import (
     ProfessionalisationPlan,
     ProgressEntry,
 )
-from straxlab.compliance.rules import Finding, Severity
+from straxlab.compliance.rules import Finding
 from straxlab.core import audit
 from straxlab.design_teams import services as teams
 from straxlab.design_teams.models import DesignDay, DesignTeam
@@ -385,16 +385,3 @@ def filename(report: Report, extension: str) -> str:
         parts.append(_slug(report.department))
     parts += [report.start.isoformat(), report.end.isoformat()]
     return "-".join(parts) + "." + extension
-
-
-def findings_in_order(assessment: TeamAssessment) -> list[Finding]:
-    """A team's findings for the printed page: the problems first, worst first."""
-    return sorted(assessment.findings, key=lambda f: -f.severity.rank)
-
-
-def status_counts(rows: Sequence[ReportRow]) -> dict[Severity, int]:
-    """How many teams of the report have each status."""
-    counts = dict.fromkeys((Severity.GREEN, Severity.AMBER, Severity.RED), 0)
-    for row in rows:
-        counts[row.assessment.status] += 1
-    return counts

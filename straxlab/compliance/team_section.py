@@ -44,8 +44,7 @@ def render(team: DesignTeam, now: datetime) -> PageSection:
         "compliance/_team_section.html",
         {
             "status": assessed.status,
-            # Problems first, worst first; within a severity, the rules' own order.
-            "findings": sorted(assessed.findings, key=lambda f: -f.severity.rank),
+            "findings": assessed.worst_first,
             "plan_status": facts.plan_status,
             # Each open milestone with its badge when it is overdue (the milestones page's badge).
             "milestones": [
