@@ -113,7 +113,8 @@ def _init_database(app: Flask) -> None:
     import straxlab.equipment.models
     import straxlab.equipment.settings
     import straxlab.lab_calendar.models
-    import straxlab.lab_calendar.settings  # noqa: F401  (declares the settings of desk and lab)
+    import straxlab.lab_calendar.settings  # (declares the settings of desk and lab)
+    import straxlab.mail.models  # noqa: F401
     from straxlab.core.db import configure_sqlite_engine
     from straxlab.extensions import db, migrate
 

@@ -22,6 +22,10 @@ class User(UserMixin, Model):
     must_change_password: so.Mapped[bool] = so.mapped_column(default=False)
     # Part of the login cookie's user id: raising it ends every session of this user.
     session_version: so.Mapped[int] = so.mapped_column(default=1)
+    # SHA-256 of the calendar feed token (the token itself is shown once, never stored).
+    feed_token_hash: so.Mapped[str | None] = so.mapped_column(
+        sa.String(64), unique=True, index=True
+    )
     created_at: so.Mapped[datetime]
     last_login_at: so.Mapped[datetime | None]
 

@@ -144,6 +144,8 @@ class Reservation(Model):
     created_at: so.Mapped[datetime]
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     updated_at: so.Mapped[datetime]
+    # Bumped by every change (``services.touch``): the iCal SEQUENCE of this reservation.
+    sequence: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     decided_at: so.Mapped[datetime | None]
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")

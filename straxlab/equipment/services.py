@@ -748,7 +748,8 @@ def change_reservation(
             else:
                 item.starts_at, item.blocked_until = window.start, window.end
     reservation.starts_at, reservation.ends_at = period.start, period.end
-    reservation.quantity, reservation.purpose, reservation.updated_at = quantity, purpose, now
+    reservation.quantity, reservation.purpose = quantity, purpose
+    touch(reservation, now)
     if override:
         reservation.override_reason = override
     back_to_staff = (
@@ -987,7 +988,7 @@ def take_back(
             _to_maintenance(item.asset, " ".join(notes), actor=actor, now=now)
     if all(i.returned_at is not None for i in reservation.items):
         _move(reservation, ReservationStatus.RETURNED, now)
-    reservation.updated_at = now
+    touch(reservation, now)
     _audit(
         "reservation.taken_back",
         actor,
@@ -1053,7 +1054,7 @@ def swap_asset(
         raise _no_free_assets(types, {type_id: 1}, type_id, 0, period, now=now, exclude=None)
     old_tag = item.asset.tag
     item.asset = spare
-    reservation.updated_at = now
+    touch(reservation, now)
     _flush_or_conflict()
     _audit("reservation.asset_swapped", actor, reservation, now, old=old_tag, new=spare.tag)
     return spare
@@ -1124,7 +1125,13 @@ def _move(reservation: Reservation, target: ReservationStatus, now: datetime) ->
             )
         )
     reservation.status = target
+    touch(reservation, now)
+
+
+def touch(reservation: Reservation, now: datetime) -> None:
+    """Record a change: calendar apps replace their copy only when ``SEQUENCE`` grows."""
     reservation.updated_at = now
+    reservation.sequence += 1
 
 
 def _release(reservation: Reservation) -> None:

@@ -1,0 +1,1 @@
+"""The outbox: mail is written in the transaction that causes it, then sent by a job."""
