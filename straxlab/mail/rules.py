@@ -42,7 +42,7 @@ def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failure: 1, 2, 4, 8 … minutes, at most 6 hours."""
     if attempts < 1:
         return timedelta(0)
-    return min(_FIRST_RETRY * 2 ** (attempts - 1), _LONGEST_WAIT)
+    return min(_FIRST_RETRY * (1 << min(attempts - 1, 20)), _LONGEST_WAIT)
 
 
 def gives_up(attempts: int) -> bool:
