@@ -23,7 +23,11 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 def _source_messages() -> set[str]:
-    method_map = [("straxlab/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("straxlab/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),  # the plain-text part of e-mail
+    ]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT),
@@ -81,7 +85,7 @@ def test_placeholders_match(catalogue):
 
 
 def test_templates_all_compile(app):
-    names = [name for name in app.jinja_env.list_templates() if name.endswith(".html")]
+    names = [name for name in app.jinja_env.list_templates() if name.endswith((".html", ".txt"))]
     assert len(names) > 5
     for name in names:
         app.jinja_env.get_template(name)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
-from straxlab.compliance import assessment
+from straxlab.compliance import assessment, notifications
 from straxlab.compliance.models import (
     ComplianceSnapshot,
     LessonScenario,
@@ -364,6 +364,7 @@ def approve_plan(
         now,
         version=version.number,
     )
+    notifications.plan_decided(plan, version, actor=actor, now=now)
     return version
 
 
@@ -391,6 +392,7 @@ def return_plan(
         now,
         version=version.number,
     )
+    notifications.plan_decided(plan, version, actor=actor, now=now)
     return version
 
 

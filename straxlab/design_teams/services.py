@@ -27,7 +27,7 @@ from straxlab.core import audit
 from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.core.text import printable
-from straxlab.design_teams import rules
+from straxlab.design_teams import notifications, rules
 from straxlab.design_teams.models import Attendance, DesignDay, DesignTeam, Membership, Programme
 from straxlab.design_teams.rules import (
     TAKING_PLACE,
@@ -686,6 +686,7 @@ def approve(
         dropped=[day.isoformat() for day in sorted(dropped)],
         moved={old.isoformat(): new.isoformat() for old, new in sorted(moves.items())},
     )
+    notifications.programme_decided(programme, actor=actor, now=now, days=created)
     return created
 
 
@@ -703,6 +704,7 @@ def reject(programme: Programme, *, reason: str, actor: User, now: datetime) -> 
     programme.decided_at = now
     programme.decision_note = reason
     _audit_programme("programme.rejected", programme, actor, now, reason=reason)
+    notifications.programme_decided(programme, actor=actor, now=now)
 
 
 def _audit_programme(
@@ -806,6 +808,7 @@ def cancel_day(design_day: DesignDay, *, reason: str, actor: User, now: datetime
     design_day.cancel_reason = reason
     _changed(design_day, now)
     _audit_day("design_day.cancelled", design_day, actor, now, reason=reason)
+    notifications.lab_days_cancelled([design_day], actor=actor, now=now)
 
 
 def move_day(
@@ -837,6 +840,9 @@ def move_day(
         actor,
         now,
         before=[before[0].isoformat(), before[1].isoformat(), before[2].isoformat()],
+    )
+    notifications.lab_day_moved(
+        design_day, old_starts_at=before[1], old_ends_at=before[2], actor=actor, now=now
     )
 
 
@@ -922,6 +928,7 @@ def _cancel_for_closure(
         design_day.cancel_reason = reason
         _changed(design_day, now)
         _audit_day("design_day.cancelled", design_day, actor, now, reason=reason, closure=True)
+    notifications.lab_days_cancelled(cancelled, actor=actor, now=now, closure=True)
     return cancelled
 
 

@@ -28,7 +28,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import audit, settings
 from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
-from straxlab.equipment import rules
+from straxlab.equipment import notifications, rules
 from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.models import (
     Asset,
@@ -720,6 +720,7 @@ def change_reservation(
     assets = lock_assets(components)
     old_period = Interval(reservation.starts_at, reservation.ends_at)
     old_quantity = reservation.quantity
+    old_purpose = reservation.purpose
     kept_before = [item.asset_id for item in reservation.items]
     chosen = allocate(
         types,
@@ -773,6 +774,14 @@ def change_reservation(
         back_to_pending=back_to_staff or None,
         override=override or None,
     )
+    notifications.reservation_changed(
+        reservation,
+        actor=actor,
+        now=now,
+        old_period=old_period,
+        old_quantity=old_quantity,
+        old_purpose=old_purpose,
+    )
     return reservation
 
 
@@ -785,6 +794,7 @@ def cancel_reservation(
     _move(reservation, ReservationStatus.CANCELLED, now)
     _release(reservation)
     _audit("reservation.cancelled", actor, reservation, now, reason=reason.strip() or None)
+    notifications.reservation_cancelled(reservation, actor=actor, now=now, reason=reason)
     return reservation
 
 
@@ -825,6 +835,7 @@ def approve(reservation: Reservation, *, actor: User, now: datetime, note: str =
         note=note.strip() or None,
         replaced=replaced or None,
     )
+    notifications.reservation_decided(reservation, actor=actor, now=now)
     return reservation
 
 
@@ -842,6 +853,7 @@ def reject(reservation: Reservation, *, actor: User, now: datetime, reason: str)
     reservation.decision_note = reason
     _release(reservation)
     _audit("reservation.rejected", actor, reservation, now, reason=reason)
+    notifications.reservation_decided(reservation, actor=actor, now=now)
     return reservation
 
 
