@@ -1,0 +1,1 @@
+"""Calendar feeds (iCal): subscription links with a per-user token, and downloads."""
