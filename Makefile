@@ -33,7 +33,7 @@ translations: $(MO)
 run: $(VENV)/.run-deps translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
+	STRAXLAB_RUN_JOBS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
@@ -71,3 +71,4 @@ bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/availability.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python benchmarks/reserve.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python benchmarks/compliance_report.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python benchmarks/feed_render.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))

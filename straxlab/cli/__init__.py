@@ -8,6 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from straxlab.cli.compliance import compliance_group
     from straxlab.cli.demo import demo_command
+    from straxlab.cli.jobs import jobs_group
     from straxlab.cli.lab import lab_group
     from straxlab.cli.lending import lending_group
     from straxlab.cli.users import users_group
@@ -17,3 +18,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(lending_group)
     app.cli.add_command(lab_group)
     app.cli.add_command(compliance_group)
+    app.cli.add_command(jobs_group)
