@@ -73,7 +73,9 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.equipment.catalogue_views import bp as catalogue_bp
     from straxlab.equipment.desk_views import bp as desk_bp
     from straxlab.equipment.views import bp as equipment_bp
+    from straxlab.feeds.views import init_app as init_feeds
     from straxlab.home.views import bp as home_bp
+    from straxlab.mail.views import bp as outbox_bp
 
     web.init_app(app)
     from straxlab.compliance import labels as compliance_labels
@@ -97,8 +99,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(teamwork_bp)
     app.register_blueprint(compliance_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(outbox_bp)
+    init_feeds(app)
     team_section.register()
     register_cli(app)
+    if os.environ.get("STRAXLAB_RUN_JOBS"):
+        # `make run`: the jobs inside the dev server, started once (see straxlab/jobs/dev.py).
+        from straxlab.jobs.dev import start_in_dev_server
+
+        start_in_dev_server(app)
     return app
 
 

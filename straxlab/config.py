@@ -79,6 +79,14 @@ class Config:
         self.LOGIN_LIMIT_PER_ADDRESS = os.environ.get(
             "LOGIN_LIMIT_PER_ADDRESS", "100 per 15 minutes"
         )
+        # Password reset requests (each may send a mail): per e-mail address asked for, and
+        # per client address.
+        self.PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "5 per hour"
+        )
+        self.PASSWORD_RESET_LIMIT_PER_ADDRESS = os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "30 per hour"
+        )
 
         self.SESSION_COOKIE_NAME = "straxlab_session"
         self.SESSION_COOKIE_HTTPONLY = True

@@ -45,6 +45,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("equipment.mine", _l("My reservations"), (Permission.RESERVE,)),
     NavItem("teams.index", _l("Design teams"), (Permission.TAKE_PART,)),
     NavItem("lab.calendar", _l("Lab calendar"), (Permission.TAKE_PART,)),
+    NavItem("feeds.index", _l("Calendar feeds"), (Permission.RESERVE, Permission.TAKE_PART)),
     NavItem("desk.index", _l("Lending desk"), (Permission.LEND,)),
     NavItem("desk.approvals", _l("Approvals"), (Permission.APPROVE_RESERVATIONS,)),
     NavItem("programmes.queue", _l("Programme requests"), (Permission.APPROVE_PROGRAMMES,)),

@@ -17,6 +17,8 @@ from tests.equipment.matrix_catalogue import ROWS as CATALOGUE_ROWS
 from tests.equipment.matrix_staff import ROWS as STAFF_EQUIPMENT_ROWS
 from tests.equipment.matrix_teacher import ROWS as TEACHER_EQUIPMENT_ROWS
 from tests.factories import make_design_team_objects, make_lending_objects, make_user
+from tests.feeds.matrix_feeds import ROWS as FEED_ROWS
+from tests.mail.matrix_mail import ROWS as MAIL_ROWS
 from tests.matrix import ROLES, Row, everyone, logged_in, managers_only, staff_and_managers
 
 # Placeholders: {target} is another user; the lending ones come from `lending_objects`.
@@ -31,6 +33,8 @@ MATRIX: dict[str, list[Row]] = {
     **PLAN_ROWS,
     **TEAMWORK_ROWS,
     **DASHBOARD_ROWS,
+    **FEED_ROWS,
+    **MAIL_ROWS,
     "static": [Row("GET", "/static/css/straxlab.css", everyone(200))],
     "healthz": [Row("GET", "/healthz", everyone(200))],
     "home.index": [Row("GET", "/", logged_in(200))],

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from straxlab.auth import passwords
@@ -19,6 +23,8 @@ from straxlab.config import LANGUAGES
 from straxlab.core import audit
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
 from straxlab.extensions import db
+from straxlab.mail import services as mail
+from straxlab.mail.rules import Notice
 
 LOGIN_FAILED = _l("The e-mail address or password is incorrect.")
 
@@ -243,3 +249,99 @@ def reset_to_temporary_password(actor: User, user: User, *, now: datetime) -> st
     end_all_sessions(user)
     _audit("temporary_password_set", actor, user, now=now)
     return temporary
+
+
+def choose_notifications(
+    user: User, wanted: Iterable[Notice], *, offered: Iterable[Notice]
+) -> None:
+    """Save which of the ``offered`` kinds of mail ``user`` receives.
+
+    Kinds the page did not offer (the managers' digest for a teacher) keep their setting.
+    """
+    shown = set(offered)
+    kept = mail.wanted_notices(user.id) - shown
+    mail.set_wanted_notices(user.id, sorted(kept | (set(wanted) & shown)))
+
+
+# Self-service password reset: a signed link that works for an hour, once.
+RESET_TOKEN_MAX_AGE = 3600
+_RESET_SALT = "password-reset"
+_RESET_TOKEN_MAX_LENGTH = 512
+
+
+def _reset_serializer(now: datetime) -> URLSafeTimedSerializer:
+    """Signs and checks reset tokens on the injected clock (itsdangerous reads time.time())."""
+    stamp = int(now.timestamp())
+
+    class _Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return stamp
+
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=_RESET_SALT, signer=_Signer
+    )
+
+
+def _reset_fingerprint(user: User) -> str:
+    """Changes with the password and the session version, so a used link stops working."""
+    material = f"{user.id}:{user.password_hash or ''}:{user.session_version}"
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def make_reset_token(user: User, *, now: datetime) -> str:
+    return str(_reset_serializer(now).dumps({"user": user.id, "check": _reset_fingerprint(user)}))
+
+
+def user_for_reset_token(token: str, *, now: datetime, lock: bool = False) -> User | None:
+    """The active user a reset link at ``now`` belongs to; None when it is forged, expired,
+    already used or for an account that is no longer active.
+
+    ``lock``: hold the user's row, so that two uses of one link at once cannot both pass.
+    """
+    if not token or len(token) > _RESET_TOKEN_MAX_LENGTH:
+        return None
+    try:
+        data = _reset_serializer(now).loads(token, max_age=RESET_TOKEN_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, check = data.get("user"), data.get("check")
+    if type(user_id) is not int or not isinstance(check, str) or not 0 < user_id < 2**31:
+        return None
+    query = sa.select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    user: User | None = db.session.scalar(query.with_for_update() if lock else query)
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(check, _reset_fingerprint(user)):
+        return None
+    return user
+
+
+def request_password_reset(email: str, *, now: datetime) -> None:
+    """Mail a reset link to the active account with this address; do nothing otherwise.
+
+    The caller cannot tell the two apart (and must not show a difference). A double
+    submit within the same minute queues one message.
+    """
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = make_reset_token(user, now=now)
+    mail.queue(
+        Notice.SECURITY,
+        user,
+        key=f"password-reset:{user.id}:{now.astimezone(UTC):%Y%m%dT%H%M}",
+        template="password_reset",
+        now=now,
+        link=mail.external_url("auth.reset_password", token=token),
+    )
+
+
+def reset_password(user: User, new: str, *, now: datetime) -> None:
+    """Set the password chosen through a reset link; every session of the user ends."""
+    _set_password(user, new)
+    user.must_change_password = False
+    end_all_sessions(user)
+    _audit("password_reset", user, user, now=now)

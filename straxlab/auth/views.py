@@ -5,6 +5,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -14,12 +15,15 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from straxlab.auth import services
 from straxlab.auth.forms import (
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetForm,
     ProfileForm,
 )
 from straxlab.auth.models import User
@@ -29,6 +33,9 @@ from straxlab.core.db import begin_as_read
 from straxlab.core.errors import DomainError
 from straxlab.core.web import show_error
 from straxlab.extensions import db, limiter
+from straxlab.mail import labels as mail_labels
+from straxlab.mail import services as mail
+from straxlab.mail.rules import Notice
 
 bp = Blueprint("auth", __name__)
 
@@ -119,11 +126,21 @@ def logout() -> ResponseReturnValue:
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> ResponseReturnValue:
-    form = ProfileForm(obj=current_user)
+    offered = mail_labels.notices_for(current_user)
+    wanted = mail.wanted_notices(current_user.id)
+    ticked = [item.notice.value for item in offered if item.notice in wanted]
+    form = ProfileForm(obj=current_user, notices=ticked)
+    form.notices.choices = [(item.notice.value, item.label) for item in offered]
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, name=form.name.data or "")
             services.set_locale(current_user, form.locale.data or "")
+            if form.notices_shown.data == "1":
+                services.choose_notifications(
+                    current_user,
+                    [Notice(value) for value in form.notices.data or []],
+                    offered=[item.notice for item in offered],
+                )
         except DomainError as exc:
             db.session.rollback()
             show_error(form, exc)
@@ -132,7 +149,7 @@ def account() -> ResponseReturnValue:
             session["locale"] = current_user.locale
             flash(_("Your details have been saved."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, notice_labels=offered)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -156,6 +173,59 @@ def change_password() -> ResponseReturnValue:
             )
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
+
+
+def _reset_account() -> str:
+    return "password-reset:" + request.form.get("email", "").strip().lower()[:254]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+)
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_reset_account,
+)
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        # The same answer whether or not the account exists (or is active).
+        services.request_password_reset(form.email.data or "", now=clock.now())
+        db.session.commit()
+        return redirect(url_for("auth.forgot_password", sent=1))
+    sent = request.args.get("sent") == "1" and request.method == "GET"
+    return render_template("auth/forgot.html", form=form, sent=sent)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    now = clock.now()
+    user = services.user_for_reset_token(token, now=now, lock=request.method == "POST")
+    if user is None:
+        page = render_template("auth/reset.html", form=None, token=token)
+        return _private(make_response(page, 400))
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.new.data or "", now=now)
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, rename={"password": "new"})
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Log in with your new password."), "success")
+            return _private(redirect(url_for("auth.login")))
+    return _private(make_response(render_template("auth/reset.html", form=form, token=token)))
+
+
+def _private(response: BaseResponse) -> BaseResponse:
+    """The reset link is a secret: never sent on as a Referer, never kept in a cache."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/language", methods=["POST"])
