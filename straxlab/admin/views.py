@@ -147,6 +147,12 @@ def describe_event(event: audit.AuditEvent) -> str:
             return _("Temporary password set")
         case "user.password_changed":
             return _("Password changed by the user")
+        case "user.password_reset":
+            return _("New password chosen through an e-mailed reset link")
+        case "user.feed_token_created":
+            return _("Calendar feed links made")
+        case "user.feed_token_regenerated":
+            return _("Calendar feed links made anew (the old links stopped working)")
     return event.action
 
 

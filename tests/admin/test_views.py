@@ -151,3 +151,34 @@ def test_search_ignores_case_beyond_ascii(app, client, auth):
         db.session.commit()
     page = client.get("/admin/users?q=ünal çelik").get_data(as_text=True)
     assert "Ünal Çelik" in page
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "user.created",
+        "user.role_changed",
+        "user.email_changed",
+        "user.deactivated",
+        "user.reactivated",
+        "user.temporary_password_set",
+        "user.password_changed",
+        "user.password_reset",
+        "user.feed_token_created",
+        "user.feed_token_regenerated",
+    ],
+)
+def test_every_account_event_reads_as_a_sentence_in_both_languages(app, action):
+    from flask_babel import force_locale
+
+    from straxlab.admin.views import describe_event
+    from straxlab.core.audit import AuditEvent
+
+    event = AuditEvent(action=action, details={"role": "teacher", "old": "a", "new": "b"})
+    with app.test_request_context():
+        with force_locale("en"):
+            english = describe_event(event)
+        with force_locale("nl"):
+            dutch = describe_event(event)
+    assert english != action and dutch != action
+    assert english != dutch
