@@ -140,6 +140,8 @@ def _init_auth(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     import straxlab.auth.access  # noqa: F401  (registers the user loader)
+    from straxlab.auth.rules import mask_reset_tokens
+    from straxlab.core import logs
     from straxlab.extensions import login_manager
 
     login_manager.init_app(app)
@@ -147,6 +149,8 @@ def _init_auth(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    logs.mask_in_logs(mask_reset_tokens)
+    logs.install([app.logger.name])
 
 
 def _select_locale() -> str:

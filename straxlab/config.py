@@ -81,6 +81,8 @@ class Config:
         )
         # Password reset requests (each may send a mail): per e-mail address asked for, and
         # per client address.
+        # Requests per calendar link (all feeds of one token share the count).
+        self.FEED_LIMIT_PER_TOKEN = os.environ.get("FEED_LIMIT_PER_TOKEN", "60 per minute")
         self.PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get(
             "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "5 per hour"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from functools import cache
 from urllib.parse import urlsplit
@@ -156,3 +157,15 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+# "/password/reset/<token>" in a logged request line: the token is a password for an hour.
+_RESET_TOKEN_IN_PATH = re.compile(r"/password/reset/[^/\s?#\"']+")
+MASKED_RESET_PATH = "/password/reset/***"
+
+
+def mask_reset_tokens(text: str) -> str:
+    """Hide password-reset tokens in a log line."""
+    if "/password/reset/" not in text:
+        return text
+    return _RESET_TOKEN_IN_PATH.sub(MASKED_RESET_PATH, text)

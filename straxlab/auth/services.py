@@ -230,6 +230,8 @@ def deactivate(actor: User | None, user: User, *, now: datetime, via: str | None
         raise NotAllowed(_l("You cannot deactivate your own account."))
     _guard_last_manager(user)
     user.is_active = False
+    # Calendar links stop for good: reactivating the account must not bring old links back.
+    user.feed_token_hash = None
     end_all_sessions(user)
     _audit("deactivated", actor, user, now=now, **_origin(via))
 

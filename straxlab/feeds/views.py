@@ -20,14 +20,14 @@ from werkzeug.exceptions import HTTPException
 from straxlab.auth.access import permission_required
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
-from straxlab.core import clock
+from straxlab.core import clock, logs
 from straxlab.core.errors import DomainError
 from straxlab.core.web import MAX_ID, show_error
 from straxlab.design_teams import access
 from straxlab.design_teams.models import DesignTeam
 from straxlab.equipment.models import EquipmentType
 from straxlab.extensions import db, limiter
-from straxlab.feeds import logs, queries, rules, services
+from straxlab.feeds import queries, rules, services
 from straxlab.feeds.forms import TokenForm
 from straxlab.feeds.rules import Feed
 from straxlab.mail.services import external_url
@@ -35,7 +35,6 @@ from straxlab.mail.services import external_url
 bp = Blueprint("feeds", __name__, url_prefix="/calendar")
 subscriptions = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-DEFAULT_FEED_LIMIT = "60 per minute"
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 # Revalidate every time (the ETag makes that cheap); no shared caches; no proxy may
 # compress or otherwise change the bytes.
@@ -47,6 +46,7 @@ def init_app(app: Flask) -> None:
     """Register both blueprints and mask feed tokens in the request logs."""
     app.register_blueprint(bp)
     app.register_blueprint(subscriptions)
+    logs.mask_in_logs(rules.mask_tokens)
     logs.install([app.logger.name])
 
 
@@ -78,7 +78,7 @@ def _token_key() -> str:
 
 
 def _feed_limit() -> str:
-    return str(current_app.config.get("FEED_LIMIT_PER_TOKEN", DEFAULT_FEED_LIMIT))
+    return str(current_app.config["FEED_LIMIT_PER_TOKEN"])
 
 
 # One budget per token for all its feeds.

@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from straxlab.core import clock
 from straxlab.extensions import db
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.smtp import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

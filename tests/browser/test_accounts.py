@@ -41,7 +41,14 @@ def expect_login_page(page: Page) -> None:
     [
         (
             "teacher",
-            ["Start", "Apparatuur reserveren", "Mijn reserveringen", "Ontwerpteams", "Labagenda"],
+            [
+                "Start",
+                "Apparatuur reserveren",
+                "Mijn reserveringen",
+                "Ontwerpteams",
+                "Labagenda",
+                "Agenda-abonnementen",
+            ],
         ),
         (
             "staff",
@@ -51,6 +58,7 @@ def expect_login_page(page: Page) -> None:
                 "Mijn reserveringen",
                 "Ontwerpteams",
                 "Labagenda",
+                "Agenda-abonnementen",
                 "Uitleenbalie",
                 "Goedkeuringen",
                 "Trajectaanvragen",
@@ -67,6 +75,7 @@ def expect_login_page(page: Page) -> None:
                 "Mijn reserveringen",
                 "Ontwerpteams",
                 "Labagenda",
+                "Agenda-abonnementen",
                 "Alle reserveringen",
                 "Naleving",
                 "Te beoordelen plannen",

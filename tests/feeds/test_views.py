@@ -20,6 +20,7 @@ from straxlab.core import clock
 from straxlab.core.audit import AuditEvent
 from straxlab.extensions import db
 from straxlab.feeds import services
+from tests.factories import make_user
 from tests.feeds.support import NOW, build_world, events
 
 TOKEN_URL = re.compile(r"http://127\.0\.0\.1:5000/calendar/([A-Za-z0-9_-]{43})/([a-z/0-9]+)\.ics")
@@ -201,6 +202,18 @@ def test_regenerating_revokes_the_old_link_at_once(app, client, lab):
 def test_a_deactivated_users_links_stop_working(app, client, lab):
     with app.app_context():
         db.session.get(User, lab.carl).is_active = False
+        db.session.commit()
+    assert get(client, f"/calendar/{lab.tokens['carl']}/mine.ics").status_code == 404
+
+
+def test_reactivating_an_account_does_not_bring_its_old_links_back(app, client, lab):
+    from straxlab.auth import services as accounts
+
+    with app.app_context():
+        manager = make_user(role="manager")
+        carl = db.session.get(User, lab.carl)
+        accounts.deactivate(manager, carl, now=NOW)
+        accounts.reactivate(manager, carl, now=NOW)
         db.session.commit()
     assert get(client, f"/calendar/{lab.tokens['carl']}/mine.ics").status_code == 404
 
