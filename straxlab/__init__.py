@@ -58,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
 
     from straxlab import web
+    from straxlab.admin.outbox_views import bp as outbox_bp
     from straxlab.admin.views import bp as admin_bp
     from straxlab.auth.views import bp as auth_bp
     from straxlab.cli import register as register_cli
@@ -75,7 +76,6 @@ def create_app(config: Config | None = None) -> Flask:
     from straxlab.equipment.views import bp as equipment_bp
     from straxlab.feeds.views import init_app as init_feeds
     from straxlab.home.views import bp as home_bp
-    from straxlab.mail.views import bp as outbox_bp
 
     web.init_app(app)
     from straxlab.compliance import labels as compliance_labels

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from straxlab.admin.outbox_views import LIST_LIMIT
 from straxlab.core import clock
 from straxlab.extensions import db
 from straxlab.mail import rules
-from straxlab.mail.views import LIST_LIMIT
 from tests.mail.outbox import NOW, add_message
 
 
@@ -122,13 +122,17 @@ def test_the_page_runs_a_fixed_number_of_statements(app, client, auth):
     assert count() == few == 4
 
 
-def test_the_readers_are_real_permissions():
-    from straxlab.auth.rules import Permission, Role, has_permission
-    from straxlab.mail.views import READERS
+def test_staff_and_managers_read_the_outbox():
+    from straxlab.admin.outbox_views import READERS
+    from straxlab.auth.rules import Role, has_permission
 
     may_read = {
-        role
-        for role in Role
-        if any(has_permission(role, Permission(permission)) for permission in READERS)
+        role for role in Role if any(has_permission(role, permission) for permission in READERS)
     }
     assert may_read == {Role.STAFF, Role.MANAGER}
+
+
+def test_the_settings_page_leads_staff_and_managers_to_the_outbox(client, auth):
+    auth.login_as("manager", locale="en")
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert '<a href="/admin/outbox">Outbox: mail waiting to be sent or given up</a>' in page

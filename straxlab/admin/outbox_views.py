@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from straxlab.auth.rules import Permission
 from straxlab.core import clock
 from straxlab.extensions import db
 from straxlab.mail.labels import notice_label
@@ -19,8 +20,7 @@ from straxlab.mail.rules import MAX_ATTEMPTS, Notice
 bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 
 # Lab staff (who keep the lab running) and managers (who keep the users) read the outbox.
-# Permissions by value: mail sits beside auth and does not import it (auth.rules.Permission).
-READERS = ("manage_lab_settings", "manage_users")
+READERS = (Permission.MANAGE_LAB_SETTINGS, Permission.MANAGE_USERS)
 RECENT = timedelta(days=7)
 # Each list shows at most this many rows; the counts above them say how many there are.
 LIST_LIMIT = 100
@@ -46,7 +46,7 @@ def index() -> ResponseReturnValue:
     ).one()
 
     return render_template(
-        "mail/outbox.html",
+        "admin/outbox.html",
         waiting=_listed(waiting, OutboxMessage.send_after, OutboxMessage.id),
         failed=_listed(failed, OutboxMessage.failed_at.desc(), OutboxMessage.id.desc()),
         sent=_listed(recent, OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()),
