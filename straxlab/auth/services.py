@@ -243,12 +243,22 @@ def reactivate(actor: User, user: User, *, now: datetime) -> None:
     _audit("reactivated", actor, user, now=now)
 
 
+def end_recovered_access(user: User) -> None:
+    """An account recovered (reset link, temporary password): whoever held it before is out.
+
+    Every session ends, and the calendar links stop too: someone who briefly had the account
+    could have made links that keep reading reservations long after.
+    """
+    end_all_sessions(user)
+    user.feed_token_hash = None
+
+
 def reset_to_temporary_password(actor: User, user: User, *, now: datetime) -> str:
     """Give ``user`` a new temporary password (returned once) that must be changed at login."""
     temporary = generate_temporary_password()
     user.password_hash = passwords.hash_password(temporary)
     user.must_change_password = True
-    end_all_sessions(user)
+    end_recovered_access(user)
     _audit("temporary_password_set", actor, user, now=now)
     return temporary
 
@@ -345,5 +355,5 @@ def reset_password(user: User, new: str, *, now: datetime) -> None:
     """Set the password chosen through a reset link; every session of the user ends."""
     _set_password(user, new)
     user.must_change_password = False
-    end_all_sessions(user)
+    end_recovered_access(user)
     _audit("password_reset", user, user, now=now)

@@ -167,8 +167,10 @@ def test_deactivate_and_reactivate(app_ctx):
 def test_temporary_password_reset(app_ctx):
     manager = make_user(role=Role.MANAGER)
     user = make_user()
+    user.feed_token_hash = "f" * 64
     temporary = services.reset_to_temporary_password(manager, user, now=NOW)
     assert user.must_change_password
+    assert user.feed_token_hash is None, "calendar links made by a former holder stop"
     assert services.authenticate(user.email, temporary, now=NOW) is user
     assert len(temporary) == 19 and temporary.count("-") == 3
 

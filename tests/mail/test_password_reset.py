@@ -122,9 +122,11 @@ def test_no_link_works_for_a_deactivated_user(app_ctx):
 
 def test_reset_password_sets_it_ends_sessions_and_audits(app_ctx):
     user = _user(must_change_password=True)
+    user.feed_token_hash = "f" * 64
     version = user.session_version
     services.reset_password(user, NEW_PASSWORD, now=NOW)
     db.session.commit()
+    assert user.feed_token_hash is None, "calendar links made by a former holder stop"
     assert passwords.verify_password(user.password_hash, NEW_PASSWORD)
     assert not passwords.verify_password(user.password_hash, DEFAULT_PASSWORD)
     assert user.must_change_password is False
