@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,6 +65,19 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("admin.users", _l("Users"), (Permission.MANAGE_USERS,)),
 ]
+
+
+# Paths whose errors get a short plain-text answer instead of the error page: URLs that carry
+# a secret (a calendar link's token), which the page would repeat in its language form and
+# pass on as a Referer. Areas add a predicate with answer_plainly(); see _plain_error.
+PLAIN_ERROR_PATHS: list[Callable[[str], bool]] = []
+
+
+def answer_plainly(predicate: Callable[[str], bool]) -> None:
+    """Answer errors on every path ``predicate`` accepts in plain text (once, however often
+    registered)."""
+    if predicate not in PLAIN_ERROR_PATHS:
+        PLAIN_ERROR_PATHS.append(predicate)
 
 
 def init_app(app: Flask) -> None:
@@ -139,7 +153,19 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         db.session.rollback()
     # Keep what the client needs from the error (Allow on 405, Retry-After on 429).
     kept = {k: v for k, v in error.get_headers() if k in {"Allow", "Retry-After"}}
+    if any(plain(request.path) for plain in PLAIN_ERROR_PATHS):
+        return _plain_error(error.code, error.name, kept)
     return _render_error(error.code, headers=kept)
+
+
+def _plain_error(status: int, name: str, headers: dict[str, str]) -> Response:
+    """The status and its name in plain text: no page, so no links or forms that repeat the
+    URL, nothing that touches the session (no cookie), never stored, never a Referer."""
+    response = Response(f"{status} {name}\n", status=status, mimetype="text/plain")
+    response.headers.update(headers)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

@@ -960,7 +960,8 @@ def close_past_days(now: datetime) -> int:
     )
     for design_day in past:
         design_day.status = DesignDayStatus.HELD
-        design_day.updated_at = now
+        # A new SEQUENCE, so that calendars take the change ("held") from the feeds.
+        _changed(design_day, now)
     db.session.flush()
     still_to_come = sa.select(DesignDay.id).where(
         DesignDay.programme_id == Programme.id, DesignDay.status == DesignDayStatus.SCHEDULED

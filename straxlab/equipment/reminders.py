@@ -2,12 +2,13 @@
 
 The jobs (``straxlab.jobs.lending``) decide with ``jobs.rules`` when each one is due and pass
 its dedupe key; these functions find the candidates and write one message each in the
-borrower's language. They never commit.
+borrower's language (and, for a late loan whose borrower gets no mail, one to each member
+of the lending staff in theirs). They never commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from straxlab.equipment.models import Reservation
 from straxlab.equipment.rules import ReservationStatus
 from straxlab.extensions import db
 from straxlab.mail import services as mail
+from straxlab.mail.models import OutboxMessage
 from straxlab.mail.rules import Notice
 
 
@@ -65,16 +67,21 @@ def overdue(now: datetime) -> list[Reservation]:
     )
 
 
-def lending_staff_addresses() -> list[str]:
-    """The addresses of active users who run the desk (may lend): copied on late loans."""
+def lending_staff() -> list[User]:
+    """Active users who run the desk (may lend): they hear of loans from the second day late."""
     roles = [role for role in Role if has_permission(role, Permission.LEND)]
     return list(
         db.session.scalars(
-            sa.select(User.email)
+            sa.select(User)
             .where(User.role.in_(roles), User.is_active.is_(True))
-            .order_by(User.email)
+            .order_by(User.email, User.id)
         )
     )
+
+
+def staff_overdue_key(reservation_id: int, day: date, staff_id: int) -> str:
+    """At most one message a day per late loan to each staff member who gets one of their own."""
+    return f"overdue-staff:{reservation_id}:{day.isoformat()}:{staff_id}"
 
 
 def _link(reservation: Reservation) -> str:
@@ -113,14 +120,23 @@ def overdue_notice(
     key: str,
     day: date,
     days_late: int,
-    cc: Iterable[str],
+    staff: Sequence[User],
     now: datetime,
-) -> bool:
-    """Tell the borrower (and staff in ``cc``) that a loan is ``days_late`` days overdue."""
-    cc = [address for address in cc if address != reservation.requester.email]
-    return mail.queue(
+) -> int:
+    """Tell the borrower that a loan is ``days_late`` days overdue, with ``staff`` in copy;
+    how many messages were added.
+
+    A borrower who gets no overdue mail (inactive, or turned it off) gets none, but staff
+    must still hear of the loan: each of ``staff`` then gets a message of their own, in
+    their own language. When the borrower's message is not added because an earlier run
+    queued it already (with staff in copy), nothing more is added.
+    """
+    borrower = reservation.requester
+    staff = [member for member in staff if member.id != borrower.id]
+    cc = [member.email for member in staff]
+    added = mail.queue(
         Notice.OVERDUE,
-        reservation.requester,
+        borrower,
         key=key,
         template="overdue",
         now=now,
@@ -130,4 +146,46 @@ def overdue_notice(
         days_late=days_late,
         staff_copied=bool(cc),
         link=_link(reservation),
+    )
+    if added:
+        return 1
+    if not staff or _mailed(borrower):
+        return 0
+    return _tell_staff(reservation, staff, day=day, days_late=days_late, now=now)
+
+
+def _mailed(user: User) -> bool:
+    """Whether ``user`` receives overdue mail at all (so a refused message was a duplicate)."""
+    return bool(user.is_active) and mail.wants(user.id, Notice.OVERDUE)
+
+
+def _tell_staff(
+    reservation: Reservation, staff: Sequence[User], *, day: date, days_late: int, now: datetime
+) -> int:
+    """The overdue message to each of ``staff`` themselves; the ones queued before are skipped
+    without being rendered again."""
+    keys = {member.id: staff_overdue_key(reservation.id, day, member.id) for member in staff}
+    known = set(
+        db.session.scalars(
+            sa.select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.in_(list(keys.values()))
+            )
+        )
+    )
+    link = _link(reservation)
+    return sum(
+        mail.queue(
+            Notice.OVERDUE,
+            member,
+            key=keys[member.id],
+            template="overdue_staff",
+            now=now,
+            reservation=reservation,
+            borrower=reservation.requester,
+            day=day,
+            days_late=days_late,
+            link=link,
+        )
+        for member in staff
+        if keys[member.id] not in known
     )

@@ -28,6 +28,7 @@ from straxlab.auth.rules import Permission
 from straxlab.core import audit, settings
 from straxlab.core.db import lock_row
 from straxlab.core.errors import Conflict, InvalidRequest, NotAllowed
+from straxlab.core.text import printable
 from straxlab.equipment import notifications, rules
 from straxlab.equipment.labels import RESERVATION_STATUS_LABELS
 from straxlab.equipment.models import (
@@ -605,7 +606,8 @@ def _check_quantity(quantity: int) -> None:
 
 
 def _check_purpose(purpose: str) -> str:
-    purpose = purpose.strip()
+    # One kind of line ending; no control characters (they break calendar feeds and exports).
+    purpose = printable(purpose.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not purpose:
         raise InvalidRequest(_l("Say what you will use it for."), field="purpose")
     return purpose

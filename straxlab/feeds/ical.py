@@ -13,6 +13,11 @@ No METHOD is written: a subscribed feed is not an iTIP message, and without METH
 lets DTSTAMP be the time the event was last changed, so the bytes (and the ETag) stay the
 same until the data changes.
 
+Every text value (SUMMARY, DESCRIPTION, LOCATION, the calendar's name) loses its control
+characters but line breaks and tabs (``core.text.printable``): RFC 5545 forbids them in TEXT,
+and rows older than the checks on input may still hold some. Only DESCRIPTION keeps its
+line breaks; the other values are one line.
+
 Properties are set as the library's value types directly (``vText``, ``vDatetime``), not
 through ``Component.add``, which guesses types per call: a feed of 500 events is built in
 a fraction of the time the library then takes to serialise it.
@@ -27,6 +32,7 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar, Event
 from icalendar.prop import vDate, vDatetime, vDuration, vInt, vText, vUri
 
+from straxlab.core.text import printable
 from straxlab.feeds.rules import EventStatus
 
 PRODID = "-//STRAX-lab//straxlab calendar feeds//EN"
@@ -56,6 +62,28 @@ class FeedEvent:
     transparent: bool = False
 
 
+def clean_text(value: str) -> str:
+    """``value`` without control characters (RFC 5545, 3.3.11); line breaks and tabs stay.
+
+    Checked first in C (``str.isprintable``), so that clean text, nearly all of it, skips
+    the character-by-character pass.
+    """
+    if value.replace("\n", "").replace("\t", "").isprintable():
+        return value
+    return printable(value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _text(value: str) -> vText:
+    """A multi-line TEXT value (DESCRIPTION)."""
+    return vText(clean_text(value))
+
+
+def _line(value: str) -> vText:
+    """A TEXT value that is one line (SUMMARY, LOCATION, a name): line breaks become spaces."""
+    cleaned = clean_text(value)
+    return vText(" ".join(cleaned.split()) if "\n" in cleaned or "\t" in cleaned else cleaned)
+
+
 def _refresh(value_param: bool) -> vDuration:
     duration = vDuration(REFRESH)
     if value_param:
@@ -79,7 +107,7 @@ class _Values:
     def text(self, value: str) -> vText:
         found = self._texts.get(value)
         if found is None:
-            found = self._texts[value] = vText(value)
+            found = self._texts[value] = _line(value)
         return found
 
     def integer(self, value: int) -> vInt:
@@ -112,8 +140,8 @@ def vevent(event: FeedEvent, values: _Values | None = None) -> Event:
     component["DTSTART"] = values.moment(event.start)
     component["DTEND"] = values.moment(event.end)
     component["STATUS"] = values.text(event.status.value)
-    component["SUMMARY"] = vText(event.summary)
-    component["DESCRIPTION"] = vText(event.description)
+    component["SUMMARY"] = _line(event.summary)
+    component["DESCRIPTION"] = _text(event.description)
     if event.location:
         component["LOCATION"] = values.text(event.location)
     component["URL"] = vUri(event.url)
@@ -129,8 +157,8 @@ def build_calendar(name: str, events: Iterable[FeedEvent]) -> Calendar:
     calendar["VERSION"] = vText("2.0")
     calendar["CALSCALE"] = vText("GREGORIAN")
     # NAME (RFC 7986) for new clients, X-WR-CALNAME for Outlook, Google and Apple.
-    calendar["NAME"] = vText(name)
-    calendar["X-WR-CALNAME"] = vText(name)
+    calendar["NAME"] = _line(name)
+    calendar["X-WR-CALNAME"] = _line(name)
     calendar["REFRESH-INTERVAL"] = _refresh(value_param=True)
     calendar["X-PUBLISHED-TTL"] = _refresh(value_param=False)
     values = _Values()

@@ -24,10 +24,11 @@ TOKEN_BYTES = 32
 TOKEN_LENGTH = 43
 _TOKEN_SHAPE = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
 
-# "/calendar/<token>/" in a logged request line; the feed page, its POST and the downloads
-# ("/calendar", "/calendar/token", "/calendar/download/...") carry no token and stay readable.
-_TOKEN_IN_PATH = re.compile(r"/calendar/(?!download/)[^/\s?#\"']+/")
-MASKED_PATH = "/calendar/***/"
+# "/calendar/<token>", the segment where a subscription link carries its token (in a path or
+# a logged request line). The feed page, its POST and the downloads ("/calendar",
+# "/calendar/token", "/calendar/download/...") carry no token and stay readable.
+_TOKEN_IN_PATH = re.compile(r"/calendar/(?!(?:download|token)(?![^/\s?#\"']))[^/\s?#\"']+")
+MASKED_PATH = "/calendar/***"
 
 
 class Feed(enum.StrEnum):
@@ -102,10 +103,16 @@ def etag(body: bytes) -> str:
 
 
 def mask_tokens(text: str) -> str:
-    """Hide feed tokens in a log line: ``/calendar/<token>/`` becomes ``/calendar/***/``."""
+    """Hide feed tokens in a log line: ``/calendar/<token>/...`` becomes ``/calendar/***/...``."""
     if "/calendar/" not in text:
         return text
     return _TOKEN_IN_PATH.sub(MASKED_PATH, text)
+
+
+def is_subscription_path(path: str) -> bool:
+    """Whether a request path is (or looks like) a subscription link: ``/calendar/<token>``
+    and anything under it, whether or not such a feed exists."""
+    return _TOKEN_IN_PATH.match(path) is not None
 
 
 def milestone_sequence(created_at: datetime, updated_at: datetime) -> int:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from straxlab import web
 from straxlab.auth.access import permission_required
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission
@@ -43,10 +44,12 @@ DOWNLOAD_CACHE = "private, no-store, no-transform"
 
 
 def init_app(app: Flask) -> None:
-    """Register both blueprints and mask feed tokens in the request logs."""
+    """Register both blueprints, mask feed tokens in the request logs and keep them out of
+    error pages (a URL under a token that matches no route is answered in plain text too)."""
     app.register_blueprint(bp)
     app.register_blueprint(subscriptions)
     logs.mask_in_logs(rules.mask_tokens)
+    web.answer_plainly(rules.is_subscription_path)
     logs.install([app.logger.name])
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from straxlab.auth.models import User
 from straxlab.equipment import reminders
 from straxlab.equipment import services as lending
 from straxlab.equipment.models import Reservation
 from straxlab.extensions import db
 from straxlab.jobs import rules
-from straxlab.jobs.common import lab_zone, queue_new
+from straxlab.jobs.common import already_queued, lab_zone, queue_new
 
 
 def pickup_reminders(now: datetime) -> int:
@@ -40,7 +41,8 @@ def return_reminders(now: datetime) -> int:
 
 def overdue_notices(now: datetime) -> int:
     """Today's overdue notice for every loan still out after its due day (staff in copy
-    from the second day); days missed during an outage are not sent afterwards."""
+    from the second day, or each told on their own when the borrower gets no overdue mail);
+    days missed during an outage are not sent afterwards."""
     zone = lab_zone()
     today = rules.local_date(now, zone)
     due = [
@@ -48,20 +50,22 @@ def overdue_notices(now: datetime) -> int:
         for reservation in reminders.overdue(now)
         if rules.overdue_notice_due(reservation.ends_at, now, zone)
     ]
-    staff: list[str] | None = None
+    staff: list[User] | None = None
 
-    def send(reservation: Reservation, key: str) -> bool:
+    def send(reservation: Reservation, key: str) -> int:
         nonlocal staff
         days = rules.days_overdue(reservation.ends_at, now, zone)
-        cc: list[str] = []
+        told: list[User] = []
         if rules.staff_in_copy(days):
-            staff = reminders.lending_staff_addresses() if staff is None else staff
-            cc = staff
+            staff = reminders.lending_staff() if staff is None else staff
+            told = staff
         return reminders.overdue_notice(
-            reservation, key=key, day=today, days_late=days, cc=cc, now=now
+            reservation, key=key, day=today, days_late=days, staff=told, now=now
         )
 
-    count = queue_new(due, send)
+    # Like queue_new, but one loan may give several messages (staff told one by one).
+    known = already_queued(key for _, key in due)
+    count = sum(send(reservation, key) for reservation, key in due if key not in known)
     db.session.commit()
     return count
 

@@ -148,7 +148,7 @@ JOBS: tuple[JobDefinition, ...] = (
         "retention",
         upkeep.retention,
         Schedule(at=time(3, 30)),
-        "Nightly upkeep: past design days held, old attendance details erased.",
+        "Nightly upkeep: past design days held, old attendance details and old mail erased.",
     ),
     JobDefinition(
         "outbox",

@@ -150,7 +150,7 @@ def run_forever(app: Flask, *, poll_seconds: float = locks.DEFAULT_POLL_SECONDS)
     configure_logging()
     if not app.config["MAIL_SERVER"] and app.config["STRAXLAB_ENV"] == "production":
         # Not refused: a lab may run without mail for a while. But it must not pass unseen.
-        logger.warning("MAIL_SERVER is not set: mail is written to this log, not sent")
+        logger.warning("MAIL_SERVER is not set: mail stays in the outbox until it is")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     lock = locks.lock_for(app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path)
     lost = threading.Event()

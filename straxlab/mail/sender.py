@@ -4,8 +4,18 @@ A message is claimed before it is sent (``UPDATE ... WHERE claimed_until IS NULL
 claimed_until < now``, committed), so two senders at once (two scheduler processes, or a
 manual ``run-once`` beside the scheduler) never send the same message twice: the loser of the
 claim sees ``rowcount == 0`` and moves on. ``sent_at`` is set with ``... WHERE sent_at IS
-NULL``. A failure is recorded on the message (attempts, a short error, a later
-``send_after``); after ``rules.MAX_ATTEMPTS`` the message is given up (``failed_at``).
+NULL``.
+
+Two kinds of failure are told apart. A failure of the message itself (a recipient refused,
+the data refused, a row that cannot be made into an e-mail) is counted in ``attempts`` with a
+short error and a later ``send_after``; after ``rules.MAX_ATTEMPTS`` the message is given up
+(``failed_at``). A failure of the server (it cannot be reached, the connection drops, login or
+STARTTLS fails, it refuses everything) says nothing about the message: the error is recorded
+and the message waits (``rules.server_retry_delay``, at most six hours), but it is not counted
+and never given up, so mail queued while the server is down goes out once it is back.
+
+Without ``MAIL_SERVER`` development and tests write the mail to the log (and count it as
+sent); production sends nothing, keeps it queued and warns on every run.
 
 The scheduler's job is :func:`deliver`.
 """
@@ -20,20 +30,23 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 
+from straxlab.config import DEVELOPMENT_ENVIRONMENTS
+from straxlab.core import clock
 from straxlab.extensions import db
 from straxlab.mail import rules
 from straxlab.mail.models import OutboxMessage
 
 log = logging.getLogger("straxlab.mail")
 
-# How long a sender holds a claimed message; after that another sender may try it (a sender
-# that died between claiming and sending must not block the message for ever).
+# How long a sender holds a claimed message, from the moment it claims it (the clock, not the
+# job's start); after that another sender may try it (a sender that died between claiming and
+# sending must not block the message for ever).
 CLAIM_FOR = timedelta(minutes=5)
 SMTP_TIMEOUT = 10.0
 _ERROR_LENGTH = 300
@@ -47,9 +60,18 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+class _Due(NamedTuple):
+    """What the sender needs to know of a message to record a failure without reading it
+    again: its failures so far (the update only applies if nobody changed them) and age."""
+
+    id: int
+    attempts: int
+    created_at: datetime
+
+
 class Transport(Protocol):
     """Opens connections; :class:`SMTPTransport` in production, :class:`LogTransport` in
-    development."""
+    development and tests without a mail server."""
 
     def connect(self) -> Connection: ...
 
@@ -114,8 +136,9 @@ class SMTPTransport:
 
 
 class LogTransport:
-    """Development: write each message to the log (logger ``straxlab.mail``) instead of
-    sending it; it counts as sent."""
+    """Development and tests only: write each message to the log (logger ``straxlab.mail``)
+    instead of sending it; it counts as sent. Never in production: the log would hold live
+    password-reset links and the mail would be lost."""
 
     def connect(self) -> Connection:
         return self
@@ -138,10 +161,14 @@ class LogTransport:
         return []
 
 
-def transport_from_config(config: Mapping[str, Any]) -> Transport:
-    """SMTP when ``MAIL_SERVER`` is set, else the log (development default)."""
+def transport_from_config(config: Mapping[str, Any]) -> Transport | None:
+    """SMTP when ``MAIL_SERVER`` is set; without it the log in development and tests, and
+    None anywhere else (production, or an unknown ``STRAXLAB_ENV``): nothing is sent and the
+    mail stays queued until a server is configured."""
     if not config.get("MAIL_SERVER"):
-        return LogTransport()
+        if config.get("STRAXLAB_ENV", "production") in DEVELOPMENT_ENVIRONMENTS:
+            return LogTransport()
+        return None
     return SMTPTransport(
         config["MAIL_SERVER"],
         int(config.get("MAIL_PORT") or 587),
@@ -157,8 +184,16 @@ def deliver(now: datetime) -> int:
 
 
 def send_due(now: datetime, *, transport: Transport | None = None, batch: int = 100) -> int:
-    """Send the due messages, oldest first, in batches of ``batch``; the number sent."""
-    transport = transport or transport_from_config(current_app.config)
+    """Send the due messages, oldest first, in batches of ``batch``; the number sent.
+
+    Without a transport (production without ``MAIL_SERVER``) nothing is sent or changed: the
+    messages wait, and one warning per run says how many.
+    """
+    if transport is None:
+        transport = transport_from_config(current_app.config)
+    if transport is None:
+        _warn_no_server()
+        return 0
     sent = 0
     while True:
         due = _due(now, batch)
@@ -170,16 +205,27 @@ def send_due(now: datetime, *, transport: Transport | None = None, batch: int = 
             return sent
 
 
-def _due(now: datetime, limit: int) -> list[tuple[int, int]]:
-    """Ids and attempt counts of the messages due at ``now`` that nobody holds."""
+def _warn_no_server() -> None:
+    """Production without ``MAIL_SERVER``: say how much mail waits (nothing is touched)."""
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    )
+    db.session.commit()
+    log.warning("MAIL_SERVER is not set; %d message(s) wait in the outbox", waiting or 0)
+
+
+def _due(now: datetime, limit: int) -> list[_Due]:
+    """The messages due at ``now`` that nobody holds, oldest first."""
     rows = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.attempts)
+        sa.select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.created_at)
         .where(_is_due(now))
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
         .limit(limit)
     ).all()
     db.session.commit()
-    return [(row.id, row.attempts) for row in rows]
+    return [_Due(row.id, row.attempts, row.created_at) for row in rows]
 
 
 def _is_due(now: datetime) -> sa.ColumnElement[bool]:
@@ -195,42 +241,47 @@ def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
 
 
-def _send_batch(
-    due: list[tuple[int, int]], now: datetime, transport: Transport
-) -> tuple[int, bool]:
-    """Send ``due`` over one connection; (messages sent, whether the server was reachable)."""
+def _send_batch(due: list[_Due], now: datetime, transport: Transport) -> tuple[int, bool]:
+    """Send ``due`` over one connection; (messages sent, whether the server was usable)."""
     try:
         connection = transport.connect()
-    except Exception as exc:
+    except Exception as exc:  # unreachable, login or STARTTLS refused: the server's failure
         error = _describe(exc, transport)
         log.warning("Cannot reach the mail server: %s", error)
-        for message_id, attempts in due:
-            _record_failure(message_id, attempts, error, now, claimed=False)
+        for message in due:
+            _record_server_failure(message, error, now, claimed=False)
         db.session.commit()
         return 0, False
     sent = 0
     try:
-        for message_id, _attempts in due:
-            if not _claim(message_id, now):
+        for candidate in due:
+            if not _claim(candidate.id, now):
                 continue
-            prepared = _prepare(message_id)
+            prepared = _prepare(candidate.id)
             if prepared is None:  # removed by a clean-up in between
                 continue
-            email, attempts = prepared
+            email, message = prepared
+            if isinstance(email, Exception):  # a broken row fails alone, and counts
+                error = _describe(email, transport)
+                log.warning("Could not build outbox message %s: %s", message.id, error)
+                _record_failure(message, error, now)
+                db.session.commit()
+                continue
             try:
-                if isinstance(email, Exception):
-                    raise email
                 connection.send(email)
             except Exception as exc:
                 error = _describe(exc, transport)
-                log.warning("Could not send outbox message %s: %s", message_id, error)
-                _record_failure(message_id, attempts, error, now, claimed=True)
-                db.session.commit()
-                if _connection_lost(exc):
+                if _server_failure(exc):
+                    log.warning("Mail server failed at outbox message %s: %s", message.id, error)
+                    _record_server_failure(message, error, now, claimed=True)
+                    db.session.commit()
                     # The rest of the batch stays unclaimed and due: the next run tries again.
                     return sent, False
+                log.warning("Could not send outbox message %s: %s", message.id, error)
+                _record_failure(message, error, now)
+                db.session.commit()
                 continue
-            _mark_sent(message_id, now)
+            _mark_sent(message.id, now)
             db.session.commit()
             sent += 1
     finally:
@@ -238,8 +289,8 @@ def _send_batch(
     return sent, True
 
 
-def _prepare(message_id: int) -> tuple[EmailMessage | Exception, int] | None:
-    """The claimed message as an e-mail (or why it cannot be one) and its attempts so far.
+def _prepare(message_id: int) -> tuple[EmailMessage | Exception, _Due] | None:
+    """The claimed message as an e-mail (or why it cannot be one), and what a failure needs.
 
     Ends the transaction before the caller talks to the server: on SQLite every
     transaction of a job holds the write lock, which web requests must not wait for.
@@ -253,13 +304,19 @@ def _prepare(message_id: int) -> tuple[EmailMessage | Exception, int] | None:
         email = build_message(message, current_app.config)
     except Exception as exc:  # a broken row fails alone, like a refused recipient
         email = exc
-    attempts = message.attempts
+    due = _Due(message.id, message.attempts, message.created_at)
     db.session.commit()
-    return email, attempts
+    return email, due
 
 
 def _claim(message_id: int, now: datetime) -> bool:
-    """Hold the message for this sender (committed); False when someone else has it."""
+    """Hold the message for this sender (committed); False when someone else has it.
+
+    The claim runs ``CLAIM_FOR`` from the moment it is taken (the clock, or ``now`` if that is
+    later): a batch that has been sending for a while must not hand out claims that have
+    already run out, which another sender could take while this one is still sending.
+    """
+    claimed_until = max(now, clock.now()) + CLAIM_FOR
     result = db.session.execute(
         sa.update(OutboxMessage)
         .where(
@@ -269,7 +326,7 @@ def _claim(message_id: int, now: datetime) -> bool:
             OutboxMessage.send_after <= now,
             _unclaimed(now),
         )
-        .values(claimed_until=now + CLAIM_FOR)
+        .values(claimed_until=claimed_until)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -285,27 +342,17 @@ def _mark_sent(message_id: int, now: datetime) -> None:
     )
 
 
-def _record_failure(
-    message_id: int, attempts: int, error: str, now: datetime, *, claimed: bool
-) -> None:
-    """One more failed attempt: back off, or give up after ``rules.MAX_ATTEMPTS``.
+def _record_failure(message: _Due, error: str, now: datetime) -> None:
+    """The claimed message itself failed: one more attempt; back off, or give up after
+    ``rules.MAX_ATTEMPTS``.
 
-    ``attempts`` is the count this sender read: if another sender changed the message since,
-    this update does nothing (the failure is not counted twice). An unclaimed message
-    (the server was unreachable) is only touched while nobody else holds it.
+    ``message.attempts`` is the count this sender read: if another sender changed the message
+    since, this update does nothing (the failure is not counted twice).
     """
-    tried = attempts + 1
-    conditions = [
-        OutboxMessage.id == message_id,
-        OutboxMessage.sent_at.is_(None),
-        OutboxMessage.failed_at.is_(None),
-        OutboxMessage.attempts == attempts,
-    ]
-    if not claimed:
-        conditions.append(_unclaimed(now))
+    tried = message.attempts + 1
     db.session.execute(
         sa.update(OutboxMessage)
-        .where(*conditions)
+        .where(*_unchanged(message))
         .values(
             attempts=tried,
             last_error=error,
@@ -317,14 +364,59 @@ def _record_failure(
     )
 
 
+def _record_server_failure(message: _Due, error: str, now: datetime, *, claimed: bool) -> None:
+    """The server failed, not the message: record why and wait (``rules.server_retry_delay``),
+    without counting an attempt and without ever giving up.
+
+    An unclaimed message (the server could not be reached) is only touched while nobody else
+    holds it and nobody changed it since it was read.
+    """
+    conditions = _unchanged(message)
+    if not claimed:
+        conditions.append(_unclaimed(now))
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(*conditions)
+        .values(
+            last_error=error,
+            send_after=now + rules.server_retry_delay(now - message.created_at),
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _unchanged(message: _Due) -> list[sa.ColumnElement[bool]]:
+    """The message is still waiting, with the failure count this sender read."""
+    return [
+        OutboxMessage.id == message.id,
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        OutboxMessage.attempts == message.attempts,
+    ]
+
+
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _connection_lost(exc: Exception) -> bool:
-    """True when the connection cannot carry another message (not a refused recipient)."""
+def _server_failure(exc: Exception) -> bool:
+    """True when sending failed because of the server, not this message: the connection is
+    gone (dropped, reset, timed out, or closed by the server with a 421), or the server
+    refuses our sender address, which every message shares. Not counted against the message;
+    the batch stops there.
+
+    A refused recipient (other than 421), refused data, a message too large (552) or one the
+    server cannot carry (an international address without SMTPUTF8) fail alone and count.
+    """
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _message in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return exc.smtp_code != 552
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
     # SMTPException is an OSError too; the others (refused, reset, timed out) are the network.
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 

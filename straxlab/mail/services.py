@@ -78,6 +78,20 @@ def queue(
     return bool(added)
 
 
+def prune(before: datetime) -> int:
+    """Delete the messages sent or given up before ``before``; how many went.
+
+    A message still waiting is never deleted, however old. The nightly retention job passes
+    ``now - rules.OUTBOX_RETENTION`` (why that is safe for the dedupe keys: see there).
+    """
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(sa.or_(OutboxMessage.sent_at < before, OutboxMessage.failed_at < before))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 def render(template: str, locale: str, **context: Any) -> tuple[str, str, str]:
     """Subject, plain text and HTML of ``templates/mail/<template>`` in ``locale``."""
     with force_locale(locale if locale in LANGUAGES else LANGUAGES[0]):

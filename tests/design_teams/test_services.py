@@ -336,6 +336,17 @@ def test_past_days_become_held_and_finished_programmes_finish(approved):
     assert services.close_past_days(later) == 0
 
 
+def test_a_day_that_becomes_held_gets_a_new_sequence_once(approved):
+    before = {d.id: d.sequence for d in design_days(approved)}
+    later = datetime(2026, 12, 23, tzinfo=UTC)
+    services.close_past_days(later)
+    services.close_past_days(later + timedelta(days=1))
+    db.session.flush()
+    db.session.expire_all()
+    after = {d.id: (d.sequence, d.updated_at) for d in design_days(approved)}
+    assert after == {day_id: (sequence + 1, later) for day_id, sequence in before.items()}
+
+
 # --- attendance -------------------------------------------------------------------------------
 
 

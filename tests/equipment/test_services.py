@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from straxlab.core import settings
 from straxlab.core.audit import AuditEvent
@@ -208,6 +209,33 @@ def test_change_keeps_assets_where_possible_and_asks_staff_again_when_it_grows(t
     )
     assert reservation.status is ReservationStatus.APPROVED  # only shrank
     assert {item.asset_id for item in reservation.items} < after
+
+
+def test_a_purpose_loses_its_control_characters(teacher):
+    camera = make_type(assets=2)
+    reservation = reserve(teacher, camera, purpose="\x1bVlogs\x0b in\u200b 2B\r\nLes 3\tB\x7f ")
+    db.session.flush()
+    db.session.expire_all()
+    assert reservation.purpose == "Vlogs in 2B\nLes 3\tB"
+    services.change_reservation(
+        reservation,
+        actor=teacher,
+        period=Interval(at(1, 10), at(2, 12)),
+        quantity=1,
+        purpose="\x0bPodcast\x1b[31m",
+        now=NOW,
+    )
+    db.session.flush()
+    db.session.expire_all()
+    assert reservation.purpose == "Podcast[31m"
+
+
+def test_a_purpose_of_only_control_characters_is_no_purpose(teacher):
+    with pytest.raises(InvalidRequest) as refused:
+        reserve(teacher, make_type(assets=1), purpose="\x0b\x1b\x00 \u200b")
+    assert refused.value.field == "purpose"
+    with force_locale("en"):
+        assert str(refused.value) == "Say what you will use it for."
 
 
 def test_change_moves_to_another_asset_when_its_own_is_taken(teacher):

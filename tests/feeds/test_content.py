@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, time, timedelta
 
 import icalendar
@@ -11,12 +12,15 @@ import recurring_ical_events
 import sqlalchemy as sa
 import vobject
 
+from straxlab.auth.models import User
 from straxlab.compliance import services as compliance
+from straxlab.compliance.models import Milestone
 from straxlab.core import clock
 from straxlab.core.errors import NotAllowed
 from straxlab.design_teams import services as teams
-from straxlab.design_teams.models import DesignDay, Membership
+from straxlab.design_teams.models import DesignDay, DesignTeam, Membership
 from straxlab.equipment import services as lending
+from straxlab.equipment.models import EquipmentType, Reservation
 from straxlab.equipment.rules import Interval
 from straxlab.extensions import db
 from straxlab.feeds import services
@@ -66,6 +70,80 @@ def test_three_independent_parsers_read_every_feed_without_errors(world):
             NOW - timedelta(days=31), NOW + timedelta(days=366)
         )
         assert {str(e["UID"]) for e in expanded} == {str(e.uid.value) for e in vevents}, name
+
+
+# Control characters (C0, DEL, escape sequences) and invisible format characters (zero-width
+# space, right-to-left override): RFC 5545 allows none of them in a TEXT value.
+DIRTY = "\x0b\x1b[31m\x07\x7f\u200b\u202e\r"
+
+
+def assert_clean(body):
+    text = body.decode("utf-8")
+    assert not [c for c in text.replace("\r\n", "") if unicodedata.category(c) in {"Cc", "Cf"}]
+    return text
+
+
+def test_a_purpose_with_control_characters_reaches_the_feed_clean(world):
+    reservation = make_reservation(
+        world.anna,
+        equipment_type=world.recorder,
+        starts_at=at(date(2026, 3, 20), 10),
+        ends_at=at(date(2026, 3, 20), 12),
+        purpose="Vlogs\x0b in\x1b 2B",
+        now=NOW,
+    )
+    db.session.flush()
+    db.session.expire_all()
+    assert reservation.purpose == "Vlogs in 2B"
+    body = services.mine(world.anna, now=NOW)
+    assert_clean(body)
+    event = events(body)[f"reservation-{reservation.id}@127.0.0.1"]
+    assert "Purpose: Vlogs in 2B\n" in str(event["DESCRIPTION"])
+
+
+def test_older_rows_with_control_characters_still_give_a_valid_feed(world):
+    """Rows from before the checks on input, written straight into the database."""
+    day = design_days_of(world.programme)[0]
+    teams.cancel_day(day, reason="Lab flooded", actor=world.anna, now=NOW)
+    db.session.flush()
+    updates = [
+        (Reservation, world.approved.id, {"purpose": f"Vlogs{DIRTY} in 2B"}),
+        (Reservation, world.carls.id, {"purpose": f"Carl{DIRTY}"}),
+        (DesignTeam, world.team.id, {"name": f"VR{DIRTY} in de zorg", "theme": f"Zorg{DIRTY}"}),
+        (DesignDay, day.id, {"cancel_reason": f"Lab{DIRTY} flooded"}),
+        (User, world.carl.id, {"name": f"Carl{DIRTY} Claes"}),
+        (EquipmentType, world.drone.id, {"name": f"DJI{DIRTY} Mini 4"}),
+        (Milestone, world.milestone.id, {"title": f"First{DIRTY} lesson tried"}),
+    ]
+    for model, row_id, values in updates:
+        db.session.execute(sa.update(model).where(model.id == row_id).values(**values))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Reservation, world.approved.id).purpose.startswith("Vlogs\x0b")
+
+    feeds = {**all_feeds(world), "carl": services.lab(world.staff, now=NOW)}
+    for name, body in feeds.items():
+        text = assert_clean(body)
+        calendar = icalendar.Calendar.from_ical(body)
+        assert calendar.errors == [], name
+        assert all(component.errors == [] for component in calendar.walk()), name
+        parsed = vobject.readOne(text)
+        assert len(parsed.vevent_list) == len(calendar.walk("VEVENT")) > 0, name
+
+    mine = events(feeds["mine"])
+    purpose = str(mine[f"reservation-{world.approved.id}@127.0.0.1"]["DESCRIPTION"])
+    assert "Purpose: Vlogs[31m\n in 2B\n" in purpose
+    cancelled = mine[f"designday-{day.id}@127.0.0.1"]
+    assert str(cancelled["SUMMARY"]) == "Design day: VR[31m in de zorg (cancelled)"
+    assert "Reason: Lab[31m\n flooded" in str(cancelled["DESCRIPTION"])
+    team = icalendar.Calendar.from_ical(feeds["team"])
+    assert str(team["X-WR-CALNAME"]) == "STRAX-lab – design team VR[31m in de zorg"
+    milestone = events(feeds["team"])[f"milestone-{world.milestone.id}@127.0.0.1"]
+    assert str(milestone["SUMMARY"]) == "Milestone: First[31m lesson tried"
+    lab = events(feeds["lab"])[f"reservation-{world.carls.id}@127.0.0.1"]
+    assert "Borrower: Carl[31m\n Claes" in str(lab["DESCRIPTION"])
+    drone = icalendar.Calendar.from_ical(feeds["type"])
+    assert str(drone["NAME"]) == "STRAX-lab – reservations of DJI[31m Mini 4"
 
 
 def test_every_line_ends_in_crlf_and_is_at_most_75_octets(world):
@@ -194,6 +272,25 @@ def test_sequence_grows_after_a_milestone_is_changed(world):
     after = events(services.team(world.anna, world.team, now=later))[uid]
     assert after["SEQUENCE"] > before["SEQUENCE"]
     assert after["DTSTART"].dt == date(2026, 4, 9)
+
+
+def test_sequence_grows_when_a_past_design_day_becomes_held(world):
+    day = design_days_of(world.programme)[0]  # Tuesday 17 March, 09:00-16:00
+    uid = f"designday-{day.id}@127.0.0.1"
+    before = events(services.team(world.anna, world.team, now=NOW))[uid]
+    evening = at(date(2026, 3, 17), 18)
+    assert teams.close_past_days(evening) == 1
+    db.session.flush()
+    for body in (
+        services.team(world.anna, world.team, now=evening),
+        services.mine(world.anna, now=evening),
+        services.lab(world.staff, now=evening),
+    ):
+        after = events(body)[uid]
+        assert after["SEQUENCE"] == before["SEQUENCE"] + 1
+        assert after["DTSTAMP"].dt == evening > before["DTSTAMP"].dt
+        assert "Status: Held" in str(after["DESCRIPTION"])
+    assert "Status: Held" not in str(before["DESCRIPTION"])
 
 
 def test_a_cancelled_reservation_stays_with_status_cancelled(world):

@@ -81,10 +81,38 @@ def test_the_etag_is_the_sha256_of_the_bytes():
         ("POST /calendar/token HTTP/1.1", "POST /calendar/token HTTP/1.1"),
         ("GET /calendar/download/mine.ics", "GET /calendar/download/mine.ics"),
         ("GET /lab/days/3", "GET /lab/days/3"),
+        # A link cut short, or with no feed after the token, still hides the token.
+        ('"GET /calendar/abcDEF_-123 HTTP/1.1" 404', '"GET /calendar/*** HTTP/1.1" 404'),
+        ("GET /calendar/abcDEF_-123?x=1", "GET /calendar/***?x=1"),
+        ("GET /calendar/abcDEF_-123", "GET /calendar/***"),
+        ("GET /calendar/download HTTP/1.1", "GET /calendar/download HTTP/1.1"),
     ],
 )
 def test_mask_tokens(line, masked):
     assert rules.mask_tokens(line) == masked
+
+
+@pytest.mark.parametrize(
+    ("path", "plain"),
+    [
+        ("/calendar/abcDEF_-123/mine.ics", True),
+        ("/calendar/abcDEF_-123/nonsense", True),
+        ("/calendar/abcDEF_-123", True),
+        ("/calendar/abcDEF_-123/", True),
+        ("/calendar/tokens/mine.ics", True),
+        ("/calendar", False),
+        ("/calendar/", False),
+        ("/calendar/token", False),
+        ("/calendar/download", False),
+        ("/calendar/download/mine.ics", False),
+        ("/calendar/download/team/3.ics", False),
+        ("/calendarabc/x", False),
+        ("/lab/calendar/abc/x", False),
+        ("/", False),
+    ],
+)
+def test_is_subscription_path(path, plain):
+    assert rules.is_subscription_path(path) is plain
 
 
 def test_every_reservation_and_design_day_status_has_an_event_status():

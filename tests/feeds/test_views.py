@@ -187,6 +187,69 @@ def test_every_refusal_looks_the_same(client, lab):
         assert "Set-Cookie" not in response.headers
 
 
+def assert_plain_and_private(response, status, token):
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    body = response.get_data(as_text=True)
+    assert body.startswith(str(status))
+    assert len(body) < 100
+    assert token not in body
+    assert "<" not in body
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/calendar/{token}/mine.ics", 405),
+        ("DELETE", "/calendar/{token}/lab.ics", 405),
+        ("GET", "/calendar/{token}/nonsense.ics", 404),
+        ("GET", "/calendar/{token}/team/abc.ics", 404),
+        ("GET", "/calendar/{token}", 404),
+        ("GET", "/calendar/{token}/", 404),
+        ("POST", "/calendar/{token}", 404),
+    ],
+)
+def test_a_url_under_a_token_that_matches_no_route_is_answered_plainly(
+    client, lab, method, path, status
+):
+    token = lab.tokens["anna"]
+    response = client.open(path.format(token=token), method=method)
+    response.close()
+    assert_plain_and_private(response, status, token)
+    if status == 405:
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_logged_in_browser_gets_the_plain_answer_too(client, auth, lab):
+    auth.login("anna@school.example")
+    token = lab.tokens["anna"]
+    response = client.post(f"/calendar/{token}/mine.ics")
+    assert response.status_code == 405
+    assert response.mimetype == "text/plain"
+    assert token not in response.get_data(as_text=True)
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/calendar/token", 405),
+        ("GET", "/calendar/download/nonsense.ics", 404),
+        ("POST", "/calendar/download/mine.ics", 405),
+        ("GET", "/nowhere/at/all", 404),
+    ],
+)
+def test_other_urls_keep_the_error_page(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
 def test_regenerating_revokes_the_old_link_at_once(app, client, lab):
     old = lab.tokens["anna"]
     assert get(client, f"/calendar/{old}/mine.ics").status_code == 200

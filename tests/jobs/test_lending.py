@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from straxlab.equipment import reminders
 from straxlab.equipment import services as lending
 from straxlab.equipment.rules import Interval, ReservationStatus
 from straxlab.extensions import db
 from straxlab.jobs import lending as jobs
 from straxlab.mail.rules import Notice
-from tests.factories import make_reservation, make_type
+from tests.factories import make_reservation, make_type, make_user
 from tests.jobs.conftest import BASE_URL, keys, lab, opt_out, outbox
 
 MADE = lab(2026, 11, 23)  # Monday a week before
@@ -216,7 +217,119 @@ def test_returned_gear_gets_no_more_notices(people):
 def test_overdue_opt_out_is_respected(people):
     hand_out(reserve(people.borrower), people.staff)
     opt_out(people.borrower, Notice.OVERDUE)
+    # The first day late only the borrower would hear of it: nobody is told.
+    assert jobs.overdue_notices(lab(2026, 12, 4, 9)) == 0
+    assert outbox(Notice.OVERDUE) == []
+
+
+def staff_rows():
+    return [row for row in outbox(Notice.OVERDUE) if row.dedupe_key.startswith("overdue-staff:")]
+
+
+def test_staff_hear_of_a_late_loan_whose_borrower_turned_overdue_mail_off(people):
+    people.other_staff.locale = "en"
+    reservation = hand_out(reserve(people.borrower), people.staff)
+    opt_out(people.borrower, Notice.OVERDUE)
+
+    assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 2
+
+    rows = outbox(Notice.OVERDUE)
+    assert [row.to_address for row in rows] == ["balie2@school.example", "balie@school.example"]
+    assert [row.dedupe_key for row in rows] == [
+        f"overdue-staff:{reservation.id}:2026-12-05:{people.other_staff.id}",
+        f"overdue-staff:{reservation.id}:2026-12-05:{people.staff.id}",
+    ]
+    assert [row.recipient_id for row in rows] == [people.other_staff.id, people.staff.id]
+    english, dutch = rows
+    assert english.cc == ""
+    assert english.subject == f"Overdue: Anna de Vries has not returned {reservation.title}"
+    assert "Hello Sanne," in english.body_text
+    assert "Anna de Vries borrowed " in english.body_text
+    assert "due back on Thursday 3 December, 12:00" in english.body_text
+    assert "It is 2 days overdue." in english.body_text
+    assert "anna@school.example" in english.body_text
+    assert f"{BASE_URL}/reservations/{reservation.id}" in english.body_text
+    assert f'href="{BASE_URL}/reservations/{reservation.id}"' in english.body_html
+    # Each member of staff in their own language (Joost reads Dutch).
+    assert "Anna de Vries" in dutch.subject
+    assert "Hallo Joost," in dutch.body_text
+    assert "Het is nu 2 dagen te laat." in dutch.body_text
+
+
+def test_staff_hear_of_a_late_loan_whose_borrower_is_inactive(people):
+    reservation = hand_out(reserve(people.borrower), people.staff)
+    people.borrower.is_active = False
+    db.session.commit()
+
+    assert jobs.overdue_notices(lab(2026, 12, 6, 9)) == 2
+    assert keys(Notice.OVERDUE) == [
+        f"overdue-staff:{reservation.id}:2026-12-06:{people.other_staff.id}",
+        f"overdue-staff:{reservation.id}:2026-12-06:{people.staff.id}",
+    ]
+    assert [row.to_address for row in staff_rows()] == [
+        "balie2@school.example",
+        "balie@school.example",
+    ]
+    assert all(row.cc == "" for row in staff_rows())
+
+
+def test_a_borrower_who_gets_mail_gets_one_message_with_staff_in_copy(people):
+    reservation = hand_out(reserve(people.borrower), people.staff)
+    assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 1
+    (row,) = outbox(Notice.OVERDUE)
+    assert row.dedupe_key == f"overdue:{reservation.id}:2026-12-05"
+    assert row.cc == "balie2@school.example, balie@school.example"
+    assert staff_rows() == []
+
+
+def test_staff_messages_are_added_once_however_often_the_job_runs(people):
+    opted_out = hand_out(reserve(people.borrower), people.staff)
+    opt_out(people.borrower, Notice.OVERDUE)
+    colleague = make_user(email="carla@school.example", locale="en")
+    db.session.commit()
+    mailed = hand_out(reserve(colleague, start=lab(2026, 12, 1, 11)), people.staff)
+
+    assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 3
     assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 0
+    assert jobs.overdue_notices(lab(2026, 12, 5, 15)) == 0
+    assert sorted(keys(Notice.OVERDUE)) == sorted(
+        [
+            f"overdue:{mailed.id}:2026-12-05",
+            f"overdue-staff:{opted_out.id}:2026-12-05:{people.staff.id}",
+            f"overdue-staff:{opted_out.id}:2026-12-05:{people.other_staff.id}",
+        ]
+    )
+    # The next day brings the next day's messages, once.
+    assert jobs.overdue_notices(lab(2026, 12, 6, 9)) == 3
+    assert jobs.overdue_notices(lab(2026, 12, 6, 9, 30)) == 0
+    assert len(outbox(Notice.OVERDUE)) == 6
+
+
+def test_no_staff_message_when_the_borrowers_message_was_queued_before(people):
+    """A refused message is a duplicate, not an opt-out: staff were in copy already."""
+    reservation = hand_out(reserve(people.borrower), people.staff)
+    assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 1
+    # Another run raced this one: it sees the key as new, but the outbox refuses it.
+    added = reminders.overdue_notice(
+        reservation,
+        key=f"overdue:{reservation.id}:2026-12-05",
+        day=lab(2026, 12, 5, 9).date(),
+        days_late=2,
+        staff=reminders.lending_staff(),
+        now=lab(2026, 12, 5, 9, 1),
+    )
+    db.session.commit()
+    assert added == 0
+    assert keys(Notice.OVERDUE) == [f"overdue:{reservation.id}:2026-12-05"]
+
+
+def test_a_borrower_on_the_staff_is_not_told_of_their_own_loan(people):
+    reservation = hand_out(reserve(people.staff), people.other_staff)
+    opt_out(people.staff, Notice.OVERDUE)
+    assert jobs.overdue_notices(lab(2026, 12, 5, 9)) == 1
+    assert keys(Notice.OVERDUE) == [
+        f"overdue-staff:{reservation.id}:2026-12-05:{people.other_staff.id}"
+    ]
 
 
 # --- expiry ---------------------------------------------------------------------------------

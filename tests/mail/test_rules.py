@@ -40,6 +40,34 @@ def test_total_wait_before_giving_up_spans_hours_not_days():
     assert timedelta(hours=1) < waited < timedelta(hours=3)
 
 
+@pytest.mark.parametrize(
+    ("waited_minutes", "wait_minutes"),
+    [(-5, 1), (0, 1), (1, 2), (3, 4), (7, 8), (8, 9), (9, 10), (15, 10), (360, 10)],
+)
+def test_the_wait_after_a_server_failure_grows_with_the_time_already_waited(
+    waited_minutes, wait_minutes
+):
+    waited = timedelta(minutes=waited_minutes)
+    assert rules.server_retry_delay(waited) == timedelta(minutes=wait_minutes)
+
+
+def test_the_wait_after_a_server_failure_is_at_most_ten_minutes():
+    # A reset link queued during a long outage goes out within minutes of the server's return.
+    assert rules.server_retry_delay(timedelta(days=30)) == timedelta(minutes=10)
+
+
+def test_a_server_retried_on_time_doubles_its_wait_up_to_ten_minutes():
+    waited, waits = timedelta(0), []
+    for _ in range(8):
+        waits.append(rules.server_retry_delay(waited))
+        waited += waits[-1]
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 10, 10, 10, 10)]
+
+
+def test_the_outbox_keeps_sent_mail_for_ninety_days():
+    assert rules.OUTBOX_RETENTION.days == 90 and rules.OUTBOX_RETENTION.seconds == 0
+
+
 def test_only_security_mail_is_always_sent():
     assert set(ALWAYS_SENT) == {Notice.SECURITY}
     assert not rules.may_opt_out(Notice.SECURITY)
