@@ -44,12 +44,9 @@ class LoginForm(Form):
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(Form):
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired()],
-        render_kw={"autocomplete": "current-password"},
-    )
+class NewPasswordForm(Form):
+    """The new password, typed twice: changing it, resetting it by a mailed link."""
+
     new = PasswordField(
         _l("New password"),
         validators=[DataRequired()],
@@ -65,6 +62,14 @@ class PasswordChangeForm(Form):
             EqualTo("new", message=_l("The two new passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Change password"))
 
@@ -108,21 +113,5 @@ class ForgotPasswordForm(Form):
     submit = SubmitField(_l("Send me a link"))
 
 
-class PasswordResetForm(Form):
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired()],
-        description=_l(
-            "At least 12 characters. A short sentence is easy to remember and hard to guess."
-        ),
-        render_kw={"autocomplete": "new-password", "minlength": 12, "maxlength": 128},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            DataRequired(),
-            EqualTo("new", message=_l("The two new passwords differ.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+class PasswordResetForm(NewPasswordForm):
     submit = SubmitField(_l("Save new password"))

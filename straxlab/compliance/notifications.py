@@ -13,8 +13,7 @@ from datetime import datetime
 from straxlab.auth.models import User
 from straxlab.compliance.models import PlanVersion, ProfessionalisationPlan
 from straxlab.compliance.rules import PlanOutcome
-from straxlab.design_teams.notifications import team_recipients
-from straxlab.design_teams.services import today
+from straxlab.design_teams.notifications import tell_team
 from straxlab.mail import services as mail
 from straxlab.mail.rules import Notice
 
@@ -25,20 +24,14 @@ def plan_decided(
     """Tell the team that ``version`` of its plan was approved or returned, with the
     manager's comment. Keyed by version: a resubmitted plan's next decision mails again."""
     outcome = "approved" if version.outcome is PlanOutcome.APPROVED else "returned"
-    team = plan.team
-    link = mail.external_url("plans.plan", team_id=team.id)
-    recipients = team_recipients([team], on=today(now), exclude=actor.id)
-    return sum(
-        mail.queue(
-            Notice.PLAN_DECIDED,
-            user,
-            key=f"plan:{plan.id}:v{version.number}:{outcome}:{user.id}",
-            template=f"plan_{outcome}",
-            now=now,
-            team=team,
-            version=version,
-            comment=version.comment,
-            link=link,
-        )
-        for user in recipients.get(team.id, [])
+    return tell_team(
+        plan.team,
+        Notice.PLAN_DECIDED,
+        key=f"plan:{plan.id}:v{version.number}:{outcome}",
+        template=f"plan_{outcome}",
+        actor=actor,
+        now=now,
+        version=version,
+        comment=version.comment,
+        link=mail.external_url("plans.plan", team_id=plan.team.id),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -54,6 +55,27 @@ def team_recipients(
     }
 
 
+def tell_team(
+    team: DesignTeam,
+    notice: Notice,
+    *,
+    key: str,
+    template: str,
+    actor: User,
+    now: datetime,
+    **context: Any,
+) -> int:
+    """One message to each of ``team``'s recipients but ``actor``, keyed ``<key>:<user id>``
+    (the key is unique across the outbox); returns how many were added."""
+    recipients = team_recipients([team], on=_today(now), exclude=actor.id)
+    return sum(
+        mail.queue(
+            notice, user, key=f"{key}:{user.id}", template=template, now=now, team=team, **context
+        )
+        for user in recipients.get(team.id, [])
+    )
+
+
 def programme_decided(
     programme: Programme,
     *,
@@ -64,23 +86,17 @@ def programme_decided(
     """Tell the team that staff approved their programme (with its ``days``) or rejected it
     (with the reason). Returns how many messages were added."""
     outcome = "approved" if programme.status is ProgrammeStatus.APPROVED else "rejected"
-    team = programme.team
-    link = mail.external_url("programmes.programme", programme_id=programme.id)
-    recipients = team_recipients([team], on=_today(now), exclude=actor.id)
-    return sum(
-        mail.queue(
-            Notice.PROGRAMME_DECIDED,
-            user,
-            key=f"programme:{programme.id}:{outcome}:{user.id}",
-            template=f"programme_{outcome}",
-            now=now,
-            programme=programme,
-            team=team,
-            days=sorted(days, key=lambda d: d.starts_at),
-            note=programme.decision_note,
-            link=link,
-        )
-        for user in recipients.get(team.id, [])
+    return tell_team(
+        programme.team,
+        Notice.PROGRAMME_DECIDED,
+        key=f"programme:{programme.id}:{outcome}",
+        template=f"programme_{outcome}",
+        actor=actor,
+        now=now,
+        programme=programme,
+        days=sorted(days, key=lambda d: d.starts_at),
+        note=programme.decision_note,
+        link=mail.external_url("programmes.programme", programme_id=programme.id),
     )
 
 
@@ -96,23 +112,17 @@ def lab_day_moved(
     day stayed where it was. Keyed by the day's sequence: a second real move mails again."""
     if (old_starts_at, old_ends_at) == (design_day.starts_at, design_day.ends_at):
         return 0
-    team = design_day.team
-    link = mail.external_url("days.day", design_day_id=design_day.id)
-    recipients = team_recipients([team], on=_today(now), exclude=actor.id)
-    return sum(
-        mail.queue(
-            Notice.LAB_DAY_CHANGED,
-            user,
-            key=f"designday:{design_day.id}:moved:{design_day.sequence}:{user.id}",
-            template="lab_day_moved",
-            now=now,
-            design_day=design_day,
-            team=team,
-            old_starts_at=old_starts_at,
-            old_ends_at=old_ends_at,
-            link=link,
-        )
-        for user in recipients.get(team.id, [])
+    return tell_team(
+        design_day.team,
+        Notice.LAB_DAY_CHANGED,
+        key=f"designday:{design_day.id}:moved:{design_day.sequence}",
+        template="lab_day_moved",
+        actor=actor,
+        now=now,
+        design_day=design_day,
+        old_starts_at=old_starts_at,
+        old_ends_at=old_ends_at,
+        link=mail.external_url("days.day", design_day_id=design_day.id),
     )
 
 

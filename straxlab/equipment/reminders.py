@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from straxlab.auth.models import User
 from straxlab.auth.rules import Permission, Role, has_permission
@@ -25,30 +26,25 @@ from straxlab.mail.rules import Notice
 
 def approved_starting(after: datetime, until: datetime) -> list[Reservation]:
     """Approved reservations that start in ``(after, until]``, earliest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Reservation)
-            .where(
-                Reservation.status == ReservationStatus.APPROVED,
-                Reservation.starts_at > after,
-                Reservation.starts_at <= until,
-            )
-            .order_by(Reservation.starts_at, Reservation.id)
-        )
-    )
+    return _in_window(ReservationStatus.APPROVED, Reservation.starts_at, after, until)
 
 
 def out_due(after: datetime, until: datetime) -> list[Reservation]:
     """Loans out at the desk that are due back in ``(after, until]``."""
+    return _in_window(ReservationStatus.CHECKED_OUT, Reservation.ends_at, after, until)
+
+
+def _in_window(
+    status: ReservationStatus,
+    instant: so.InstrumentedAttribute[datetime],
+    after: datetime,
+    until: datetime,
+) -> list[Reservation]:
     return list(
         db.session.scalars(
             sa.select(Reservation)
-            .where(
-                Reservation.status == ReservationStatus.CHECKED_OUT,
-                Reservation.ends_at > after,
-                Reservation.ends_at <= until,
-            )
-            .order_by(Reservation.ends_at, Reservation.id)
+            .where(Reservation.status == status, instant > after, instant <= until)
+            .order_by(instant, Reservation.id)
         )
     )
 
