@@ -169,7 +169,14 @@ def test_language_choice_is_remembered_for_the_user(
     expect_home(other, account, welcome="Welcome")
     expect(other.locator("html")).to_have_attribute("lang", "en")
     expect(other.locator('nav[aria-label="Main menu"]').get_by_role("link")).to_have_text(
-        ["Home", "Reserve equipment", "My reservations", "Design teams", "Lab calendar"]
+        [
+            "Home",
+            "Reserve equipment",
+            "My reservations",
+            "Design teams",
+            "Lab calendar",
+            "Calendar feeds",
+        ]
     )
 
 
