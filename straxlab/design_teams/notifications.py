@@ -13,21 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from straxlab.auth.models import User
 from straxlab.design_teams.models import DesignDay, DesignTeam, Membership, Programme
 from straxlab.design_teams.rules import ProgrammeStatus
 from straxlab.extensions import db
+from straxlab.lab_calendar.services import lab_today
 from straxlab.mail import services as mail
 from straxlab.mail.rules import Notice
-
-
-def _today(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(current_app.config["LAB_TIMEZONE"])).date()
 
 
 def team_recipients(
@@ -67,7 +62,7 @@ def tell_team(
 ) -> int:
     """One message to each of ``team``'s recipients but ``actor``, keyed ``<key>:<user id>``
     (the key is unique across the outbox); returns how many were added."""
-    recipients = team_recipients([team], on=_today(now), exclude=actor.id)
+    recipients = team_recipients([team], on=lab_today(now), exclude=actor.id)
     return sum(
         mail.queue(
             notice, user, key=f"{key}:{user.id}", template=template, now=now, team=team, **context
@@ -140,7 +135,7 @@ def lab_days_cancelled(
         return 0
     teams = {day.team_id: day.team for day in design_days}
     recipients = team_recipients(
-        teams.values(), on=_today(now), exclude=actor.id if actor is not None else None
+        teams.values(), on=lab_today(now), exclude=actor.id if actor is not None else None
     )
     added = 0
     for design_day in design_days:

@@ -13,10 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -85,12 +83,8 @@ PROBLEM_MESSAGES: dict[Problem, tuple[Any, str | None]] = {
 }
 
 
-def lab_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["LAB_TIMEZONE"])
-
-
-def today(now: datetime) -> date:
-    return now.astimezone(lab_zone()).date()
+lab_zone = lab_calendar.lab_zone
+today = lab_calendar.lab_today
 
 
 def problem_error(problem: Problem) -> InvalidRequest:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from straxlab.auth.models import User
 from straxlab.equipment.models import Reservation
 from straxlab.equipment.rules import Interval, ReservationStatus
+from straxlab.lab_calendar.services import lab_zone
 from straxlab.mail import services as mail
 from straxlab.mail.rules import Notice
 
@@ -100,6 +98,6 @@ def _about(reservation: Reservation) -> dict[str, Any]:
 def _period(starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
     """Start and end for ``mail/reservation_macros.txt``; the end omits its date on the same
     lab day ("Tue 3 Mar 09:00–12:00")."""
-    zone = ZoneInfo(current_app.config["LAB_TIMEZONE"])
+    zone = lab_zone()
     same_day = starts_at.astimezone(zone).date() == ends_at.astimezone(zone).date()
     return {"starts_at": starts_at, "ends_at": ends_at, "same_day": same_day}

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -109,8 +108,7 @@ class NoFreeAssets(Conflict):
         self.suggestion = suggestion
 
 
-def lab_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["LAB_TIMEZONE"])
+lab_zone = lab_calendar.lab_zone
 
 
 def closures_between(first: date, last: date) -> list[ClosedPeriod]:

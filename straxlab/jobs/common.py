@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from straxlab.extensions import db
 from straxlab.mail.models import OutboxMessage
 
 T = TypeVar("T")
-
-
-def lab_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["LAB_TIMEZONE"])
 
 
 def already_queued(keys: Iterable[str]) -> set[str]:

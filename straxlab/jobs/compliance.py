@@ -8,7 +8,8 @@ from straxlab.compliance import digest
 from straxlab.compliance import services as compliance
 from straxlab.extensions import db
 from straxlab.jobs import rules
-from straxlab.jobs.common import already_queued, lab_zone
+from straxlab.jobs.common import already_queued
+from straxlab.lab_calendar.services import lab_zone
 
 
 def weekly_compliance(now: datetime) -> int:

@@ -10,7 +10,8 @@ from straxlab.equipment import services as lending
 from straxlab.equipment.models import Reservation
 from straxlab.extensions import db
 from straxlab.jobs import rules
-from straxlab.jobs.common import already_queued, lab_zone, queue_new
+from straxlab.jobs.common import already_queued, queue_new
+from straxlab.lab_calendar.services import lab_zone
 
 
 def pickup_reminders(now: datetime) -> int:

@@ -9,7 +9,8 @@ from straxlab.design_teams import reminders
 from straxlab.design_teams.models import DesignDay
 from straxlab.extensions import db
 from straxlab.jobs import rules
-from straxlab.jobs.common import lab_zone, queue_new
+from straxlab.jobs.common import queue_new
+from straxlab.lab_calendar.services import lab_zone
 
 
 def lab_day_reminders(now: datetime) -> int:

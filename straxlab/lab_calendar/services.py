@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -26,6 +28,16 @@ MAX_CLOSURE_DAYS = 366
 REASON_LENGTH = 200
 # The holidays package knows the Dutch school holidays for these years.
 HOLIDAY_YEARS = range(2014, 2031)
+
+
+def lab_zone() -> ZoneInfo:
+    """The lab's wall clock (``LAB_TIMEZONE``), for lending, design teams, mail and jobs."""
+    return ZoneInfo(current_app.config["LAB_TIMEZONE"])
+
+
+def lab_today(now: datetime) -> date:
+    """The lab's date at the instant ``now``."""
+    return now.astimezone(lab_zone()).date()
 
 
 def closures_between(first: date, last: date) -> list[ClosedPeriod]:
